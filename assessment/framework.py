@@ -1,0 +1,314 @@
+"""The maturity framework as data: strict, frozen models, the file loader and its checks.
+
+A framework file (YAML) is parsed into these models at start-up. Structural errors come from
+Pydantic; the checks that need the whole file (duplicate ids, translations, anchors for every
+stage, references to unknown stages) come from `semantic_issues`. Both are reported the same
+way: the file, the path inside it and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+SCHEMA_VERSION = 1
+MIN_STAGES, MAX_STAGES = 3, 7
+MIN_FACTORS, MAX_FACTORS = 3, 20
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", strict=True)
+]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$", strict=True)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+# A text in every language of the framework, e.g. {"fi": "Kuunteleminen", "en": "Listening"}.
+Text = Annotated[dict[LanguageCode, NonEmpty], Field(min_length=1)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Stage(_Frozen):
+    """One maturity stage; its level is its position in the framework (1-based)."""
+
+    id: Identifier
+    name: Text
+    description: Text
+
+
+class Question(_Frozen):
+    """A question whose answer options are anchors: what it looks like at each stage."""
+
+    id: Identifier
+    text: Text
+    anchors: dict[Identifier, Text] = Field(description="Stage id -> observable description")
+
+
+class Action(_Frozen):
+    """An action that moves a factor from `from_stage` to the stage after it."""
+
+    id: Identifier
+    from_stage: Identifier
+    text: Text
+
+
+class Factor(_Frozen):
+    """A success factor with its per-stage descriptions, questions and action library."""
+
+    id: Identifier
+    core: bool = Field(default=False, description="The centre of the framework (at most one)")
+    name: Text
+    description: Text
+    stages: dict[Identifier, Text] = Field(description="Stage id -> this factor at that stage")
+    questions: list[Question] = Field(min_length=1)
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Framework(_Frozen):
+    """A whole framework file."""
+
+    schema_version: int = Field(description="Format version of the file; currently 1")
+    id: Identifier
+    version: Annotated[str, StringConstraints(min_length=1, max_length=40, strict=True)]
+    languages: list[LanguageCode] = Field(min_length=1)
+    name: Text
+    description: Text
+    source: Text | None = Field(default=None, description="Where the content comes from")
+    stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)
+    factors: list[Factor] = Field(min_length=MIN_FACTORS, max_length=MAX_FACTORS)
+
+    @property
+    def stage_count(self) -> int:
+        """Number of stages; answer levels run from 1 to this."""
+        return len(self.stages)
+
+    def stage_by_level(self, level: int) -> Stage:
+        """The stage at a 1-based level."""
+        return self.stages[level - 1]
+
+    def level_of(self, stage_id: str) -> int:
+        """The 1-based level of a stage id."""
+        return next(i for i, s in enumerate(self.stages, start=1) if s.id == stage_id)
+
+    def factor(self, factor_id: str) -> Factor:
+        """The factor with this id (KeyError when unknown)."""
+        for f in self.factors:
+            if f.id == factor_id:
+                return f
+        raise KeyError(factor_id)
+
+    def question(self, question_id: str) -> tuple[Factor, Question]:
+        """The factor and question with this question id (KeyError when unknown)."""
+        for f in self.factors:
+            for q in f.questions:
+                if q.id == question_id:
+                    return f, q
+        raise KeyError(question_id)
+
+    def canonical_json(self) -> str:
+        """The content as canonical JSON: the snapshot that rounds pin."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"))
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON; changes whenever the meaning could change."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a framework file: where it is and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(top level)'}: {self.message}"
+
+
+class FrameworkFileError(Exception):
+    """A framework file that cannot be used, with every problem found in it."""
+
+    def __init__(self, file: Path, issues: list[Issue]) -> None:
+        self.file = file
+        self.issues = issues
+        lines = "\n".join(f"  - {issue}" for issue in issues)
+        super().__init__(f"Invalid framework file {file}:\n{lines}")
+
+
+def _path(parts: tuple[Any, ...] | list[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _texts(value: Any, path: list[Any]) -> Iterator[tuple[list[Any], dict[str, str]]]:
+    """Every localised text in a model tree, with its path."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), [*path, name])
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _texts(item, [*path, i])
+    elif isinstance(value, dict) and value:
+        if all(isinstance(v, str) for v in value.values()):
+            yield path, value
+        else:
+            for key, item in value.items():
+                yield from _texts(item, [*path, key])
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
+def _factor_issues(fw: Framework, fi: int, factor: Factor, stage_ids: list[str]) -> list[Issue]:
+    issues: list[Issue] = []
+    base = ["factors", fi]
+    for sid in stage_ids:
+        if sid not in factor.stages:
+            issues.append(Issue(_path([*base, "stages"]), f"no description for stage '{sid}'"))
+    for sid in factor.stages:
+        if sid not in stage_ids:
+            issues.append(Issue(_path([*base, "stages", sid]), f"unknown stage '{sid}'"))
+    for qi, question in enumerate(factor.questions):
+        qpath = [*base, "questions", qi, "anchors"]
+        for sid in stage_ids:
+            if sid not in question.anchors:
+                issues.append(Issue(_path(qpath), f"question '{question.id}' has no anchor "
+                                                  f"for stage '{sid}'"))
+        for sid in question.anchors:
+            if sid not in stage_ids:
+                issues.append(Issue(_path([*qpath, sid]), f"unknown stage '{sid}'"))
+    for ai, action in enumerate(factor.actions):
+        if action.from_stage not in stage_ids:
+            issues.append(Issue(_path([*base, "actions", ai, "from_stage"]),
+                                f"unknown stage '{action.from_stage}'"))
+        elif action.from_stage == stage_ids[-1]:
+            issues.append(Issue(_path([*base, "actions", ai, "from_stage"]),
+                                f"'{action.from_stage}' is the last stage; there is no next one"))
+    return issues
+
+
+def semantic_issues(fw: Framework) -> list[Issue]:
+    """Checks that span the whole file: ids, references, anchors and translations."""
+    issues: list[Issue] = []
+    if fw.schema_version != SCHEMA_VERSION:
+        issues.append(Issue("schema_version", f"unsupported version {fw.schema_version}; "
+                                              f"expected {SCHEMA_VERSION}"))
+    for dup in _duplicates(fw.languages):
+        issues.append(Issue("languages", f"duplicate language '{dup}'"))
+    stage_ids = [s.id for s in fw.stages]
+    for dup in _duplicates(stage_ids):
+        issues.append(Issue("stages", f"duplicate stage id '{dup}'"))
+    for dup in _duplicates([f.id for f in fw.factors]):
+        issues.append(Issue("factors", f"duplicate factor id '{dup}'"))
+    question_ids = [q.id for f in fw.factors for q in f.questions]
+    for dup in _duplicates(question_ids):
+        issues.append(Issue("factors", f"duplicate question id '{dup}'"))
+    for dup in _duplicates([a.id for f in fw.factors for a in f.actions]):
+        issues.append(Issue("factors", f"duplicate action id '{dup}'"))
+    if sum(f.core for f in fw.factors) > 1:
+        issues.append(Issue("factors", "more than one factor is marked as core"))
+    for fi, factor in enumerate(fw.factors):
+        issues.extend(_factor_issues(fw, fi, factor, stage_ids))
+    wanted = set(fw.languages)
+    for path, text in _texts(fw, []):
+        for lang in sorted(wanted - text.keys()):
+            issues.append(Issue(_path(path), f"missing translation '{lang}'"))
+        for lang in sorted(text.keys() - wanted):
+            issues.append(Issue(_path([*path, lang]), f"language '{lang}' is not in languages"))
+    return issues
+
+
+def parse_framework(data: Any, file: Path) -> Framework:
+    """Validate parsed file content; raise FrameworkFileError with every problem found."""
+    if not isinstance(data, Mapping):
+        raise FrameworkFileError(file, [Issue("", "the file must contain a mapping")])
+    try:
+        framework = Framework.model_validate(data)
+    except ValidationError as exc:
+        issues = [Issue(_path(err["loc"]), err["msg"]) for err in exc.errors()]
+        raise FrameworkFileError(file, issues) from None
+    issues = semantic_issues(framework)
+    if issues:
+        raise FrameworkFileError(file, issues)
+    return framework
+
+
+def load_framework(file: Path) -> Framework:
+    """Read and validate one framework file (YAML or JSON)."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FrameworkFileError(file, [Issue("", f"cannot read the file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise FrameworkFileError(file, [Issue("", "the file is not UTF-8 text")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrameworkFileError(file, [Issue(where, f"not valid YAML: {problem}")]) from None
+    return parse_framework(data, file)
+
+
+def framework_from_snapshot(snapshot: str) -> Framework:
+    """Rebuild a framework from a stored canonical-JSON snapshot."""
+    return Framework.model_validate_json(snapshot, strict=False)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the framework file format, generated from the models."""
+    schema = Framework.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "SoMe Maturity Workshop framework file"
+    return schema
+
+
+def summary(fw: Framework) -> str:
+    """One line describing a valid framework, for `maturity framework check`."""
+    questions = sum(len(f.questions) for f in fw.factors)
+    actions = sum(len(f.actions) for f in fw.factors)
+    return (f"{fw.id} {fw.version}: {len(fw.factors)} factors, {fw.stage_count} stages, "
+            f"{questions} questions, {actions} actions, languages {', '.join(fw.languages)}")
+
+
+class FrameworkRegistry:
+    """The frameworks available for new rounds, plus snapshots of pinned versions by hash."""
+
+    def __init__(self, frameworks: list[Framework]) -> None:
+        ids = [f.id for f in frameworks]
+        if dup := _duplicates(ids):
+            raise ValueError(f"two framework files share the id {dup[0]!r}")
+        self._current = {f.id: f for f in frameworks}
+        self._by_hash: dict[str, Framework] = {f.content_hash(): f for f in frameworks}
+
+    @classmethod
+    def from_directories(cls, directories: list[Path]) -> FrameworkRegistry:
+        """Load every *.yaml file in the directories; the first invalid file stops loading."""
+        files = sorted(p for d in directories for p in d.glob("*.y*ml"))
+        return cls([load_framework(p) for p in files])
+
+    @property
+    def current(self) -> list[Framework]:
+        """The frameworks as the files define them now."""
+        return list(self._current.values())
+
+    def get(self, framework_id: str) -> Framework:
+        """The current version of a framework by id (KeyError when unknown)."""
+        return self._current[framework_id]
+
+    def pinned(self, content_hash: str, snapshot: str) -> Framework:
+        """The framework a round was answered against, parsed once per hash."""
+        if content_hash not in self._by_hash:
+            self._by_hash[content_hash] = framework_from_snapshot(snapshot)
+        return self._by_hash[content_hash]

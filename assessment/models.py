@@ -1,0 +1,156 @@
+"""Database tables (SQLModel). Alembic migrations in `assessment/migrations` mirror these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+NAME_MAX = 200
+NOTE_MAX = 4000
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (as SQLModel stores datetimes)."""
+    return datetime.now(UTC)
+
+
+class AssessmentKind(StrEnum):
+    """How an assessment was made."""
+
+    self = "self"
+    workshop = "workshop"
+
+
+class AssessmentStatus(StrEnum):
+    """Draft assessments take answers; submitted ones are locked until reopened."""
+
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Choice(StrEnum):
+    """What an answer says: a stage level, or that the respondent cannot or need not say."""
+
+    level = "level"
+    dont_know = "dont_know"
+    not_applicable = "not_applicable"
+
+
+class Organisation(SQLModel, table=True):
+    """A client organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=NAME_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    """A unit of an organisation; units form a tree through `parent_id`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    name: str = Field(max_length=NAME_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FrameworkVersion(SQLModel, table=True):
+    """An exact framework content that rounds are pinned to (snapshot plus its hash)."""
+
+    __tablename__ = "framework_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: str = Field(max_length=64, index=True)
+    version: str = Field(max_length=40)
+    content_hash: str = Field(max_length=64, unique=True)
+    snapshot: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Round(SQLModel, table=True):
+    """An assessment round of an organisation ("Spring 2026"), pinned to a framework version."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    framework_version_id: int = Field(foreign_key="framework_version.id", index=True)
+    name: str = Field(max_length=NAME_MAX)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assessment(SQLModel, table=True):
+    """One unit's scoring in one round, made by self-assessment or in a workshop."""
+
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    kind: AssessmentKind = Field(default=AssessmentKind.self, sa_type=String(16))
+    status: AssessmentStatus = Field(default=AssessmentStatus.draft, sa_type=String(16))
+    submitted_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Respondent(SQLModel, table=True):
+    """A person whose answers to an assessment are kept separately (a workshop participant)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    nickname: str | None = Field(default=None, max_length=60)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """An answer to one question: the assessment's own (respondent NULL) or a respondent's.
+
+    `choice` is NULL while only a note has been written."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "(choice = 'level' AND level IS NOT NULL AND level >= 1) "
+            "OR (choice IN ('dont_know', 'not_applicable') AND level IS NULL) "
+            "OR (choice IS NULL AND level IS NULL)",
+            name="level_matches_choice",
+        ),
+        # One answer per question for the assessment itself, and one per respondent.
+        Index("uq_answer_own", "assessment_id", "question_id", unique=True,
+              sqlite_where=text("respondent_id IS NULL"),
+              postgresql_where=text("respondent_id IS NULL")),
+        Index("uq_answer_respondent", "assessment_id", "respondent_id", "question_id",
+              unique=True, sqlite_where=text("respondent_id IS NOT NULL"),
+              postgresql_where=text("respondent_id IS NOT NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id")
+    respondent_id: int | None = Field(default=None, foreign_key="respondent.id", index=True)
+    question_id: str = Field(max_length=64)
+    choice: Choice | None = Field(default=None, sa_type=String(16))
+    level: int | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,49 @@
+"""Error pages in the visitor's language: 404, 403, 405 and 413 never show a JSON body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from assessment.services import N_
+from assessment.web.deps import translator_for
+
+MESSAGES = {
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    403: (N_("Not allowed"), N_("You do not have access to this page.")),
+    404: (N_("Page not found"),
+          N_("There is no such page. It may have been removed, or the address is mistyped.")),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
+    409: (N_("Conflict"), N_("The request conflicts with the current state.")),
+    413: (N_("Too large"), N_("The request is too large.")),
+    422: (N_("Invalid request"), N_("Some of the values sent are not valid.")),
+}
+
+
+def error_page(request: Request, status: int) -> Response:
+    """The error page for a status code, in the visitor's language."""
+    t = translator_for(request)
+    title, text = MESSAGES.get(status, (N_("Something went wrong"), N_("Please try again.")))
+    pages = request.app.state.pages
+    return pages.page(request, t, "error.html",
+                      {"status": status, "title": t.gettext(title), "text": t.gettext(text)},
+                      fragment=["content"], status=status)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into pages."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+        return error_page(request, status)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        # Path ids that are not numbers name nothing that exists: that is a 404.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        in_path = any(err.get("loc", [None])[0] == "path" for err in errors)
+        return error_page(request, 404 if in_path else 422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

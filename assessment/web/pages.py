@@ -1,0 +1,77 @@
+"""Rendering pages and their fragments from one template per page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from assessment.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
+from assessment.services import ServiceError
+from assessment.web.htmx import wants_fragment
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A local path to redirect to; anything that could leave the site becomes `fallback`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+class Pages:
+    """The template environment: autoescaped, strict about undefined names."""
+
+    def __init__(self, directory: Path) -> None:
+        env = Environment(loader=FileSystemLoader(directory), autoescape=True,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.templates = Jinja2Blocks(env=env)
+
+    @property
+    def env(self) -> Environment:
+        """The Jinja environment (for tests that render every block)."""
+        return self.templates.env
+
+    def context(self, request: Request, t: Translator, values: dict[str, Any]) -> dict[str, Any]:
+        """The values every template gets, plus the page's own."""
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return {"request": request, "_": t.gettext, "ngettext": t.ngettext, "i18n": t,
+                "lang": t.language, "languages": [(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
+                "current_path": path, **values}
+
+    def render(self, request: Request, t: Translator, name: str, values: dict[str, Any], *,
+               blocks: Sequence[str] = (), status: int = 200) -> Response:
+        """Render the whole page, or only the named blocks."""
+        context = self.context(request, t, values)
+        headers = {"Vary": "HX-Request, Cookie, Accept-Language", "Content-Language": t.language}
+        if blocks:
+            return self.templates.TemplateResponse(request, name, context, status_code=status,
+                                                   headers=headers, block_names=list(blocks))
+        return self.templates.TemplateResponse(request, name, context, status_code=status,
+                                               headers=headers)
+
+    def page(self, request: Request, t: Translator, name: str, values: dict[str, Any], *,
+             fragment: Sequence[str], status: int = 200) -> Response:
+        """A full page, or for a plain htmx request only the `fragment` blocks."""
+        blocks = fragment if wants_fragment(request) else ()
+        return self.render(request, t, name, values, blocks=blocks, status=status)
+
+
+def empty_form() -> dict[str, Any]:
+    """A form with no values and no errors."""
+    return {"values": {}, "errors": {}}
+
+
+def failed_form(t: Translator, exc: ServiceError, values: dict[str, str | None]) -> dict[str, Any]:
+    """A form re-shown with the user's values and the error under its field."""
+    field = exc.field if exc.field in values else next(iter(values))
+    return {"values": {k: v or "" for k, v in values.items()},
+            "errors": {field: t.gettext(exc.message, **exc.params)}}

@@ -1,0 +1,225 @@
+"""The self-assessment questionnaire, submitting and reopening, and the results page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from assessment import services
+from assessment.framework import Factor
+from assessment.i18n import Translator
+from assessment.services import AnswerInput, AssessmentView, ServiceError
+from assessment.web.access import AssessmentRead, AssessmentWrite
+from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.htmx import wants_fragment
+from reports.results import build_assessment_results, radar_chart_svg
+
+router = APIRouter()
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form; its field names carry question ids, so they are read dynamically."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _factor_or_404(view: AssessmentView, factor_id: str) -> Factor:
+    try:
+        return view.framework.factor(factor_id)
+    except KeyError:
+        raise HTTPException(status_code=404) from None
+
+
+def _neighbours(view: AssessmentView, factor: Factor) -> tuple[Factor | None, Factor | None]:
+    factors = view.framework.factors
+    index = factors.index(factor)
+    previous = factors[index - 1] if index > 0 else None
+    following = factors[index + 1] if index + 1 < len(factors) else None
+    return previous, following
+
+
+def _questionnaire(request: Request, t: Translator, view: AssessmentView, factor: Factor, *,
+                   posted: dict[str, dict[str, str]] | None = None,
+                   errors: dict[str, str] | None = None, message: str | None = None,
+                   status: int = 200) -> Response:
+    previous, following = _neighbours(view, factor)
+    values: dict[str, Any] = {
+        "view": view, "factor": factor, "previous": previous, "following": following,
+        "progress": services.progress(view.framework, view.answers), "oob": False,
+        "posted": posted or {}, "errors": errors or {}, "message": message,
+    }
+    return request.app.state.pages.page(request, t, "questionnaire.html", values,
+                                        fragment=["questionnaire"], status=status)
+
+
+def _answer_input(form: FormData, question_id: str) -> AnswerInput:
+    choice = form.get(f"choice-{question_id}")
+    note = form.get(f"note-{question_id}")
+    return AnswerInput(question_id, choice if isinstance(choice, str) else None,
+                       note if isinstance(note, str) else None)
+
+
+def _posted(inputs: list[AnswerInput]) -> dict[str, dict[str, str]]:
+    return {i.question_id: {"choice": i.choice or "", "note": i.note or ""} for i in inputs}
+
+
+@router.get("/assessments/{assessment_id}")
+def open_assessment(session: SessionDep, registry: RegistryDep,
+                    assessment: AssessmentRead) -> Response:
+    """Continue where the unit left off: the first factor with unanswered questions."""
+    view = services.assessment_view(session, registry, assessment)
+    if view.locked:
+        return _see_other(f"/assessments/{assessment.id}/results")
+    progress = services.progress(view.framework, view.answers)
+    target = next((p.factor_id for p in progress if not p.complete), None)
+    if target is None:
+        return _see_other(f"/assessments/{assessment.id}/review")
+    return _see_other(f"/assessments/{assessment.id}/factors/{target}")
+
+
+@router.get("/assessments/{assessment_id}/factors/{factor_id}")
+def show_factor(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                assessment: AssessmentRead, factor_id: str) -> Response:
+    """One factor's questions, with stage anchors as the choices."""
+    view = services.assessment_view(session, registry, assessment)
+    return _questionnaire(request, t, view, _factor_or_404(view, factor_id))
+
+
+def _input_errors(t: Translator, view: AssessmentView,
+                  inputs: list[AnswerInput]) -> dict[str, str]:
+    """Each invalid answer's message, by question id (empty when all are valid)."""
+    errors: dict[str, str] = {}
+    for item in inputs:
+        try:
+            services.parse_answer(view.framework, item)
+        except ServiceError as exc:
+            errors[item.question_id] = t.gettext(exc.message, **exc.params)
+    return errors
+
+
+@router.post("/assessments/{assessment_id}/factors/{factor_id}")
+def save_factor(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                assessment: AssessmentWrite, factor_id: str, form: FormDep) -> Response:
+    """Save every answer of one factor (the form that works without JavaScript)."""
+    view = services.assessment_view(session, registry, assessment)
+    factor = _factor_or_404(view, factor_id)
+    inputs = [_answer_input(form, q.id) for q in factor.questions]
+    if view.locked:
+        return _questionnaire(request, t, view, factor, posted=_posted(inputs),
+                              message=t.gettext(services.LOCKED), status=409)
+    errors = _input_errors(t, view, inputs)
+    if errors:
+        return _questionnaire(request, t, view, factor, posted=_posted(inputs), errors=errors,
+                              status=422)
+    services.save_answers(session, assessment, view.framework, inputs)
+    session.commit()
+    previous, following = _neighbours(view, factor)
+    go = form.get("go")
+    if go == "previous" and previous is not None:
+        return _see_other(f"/assessments/{assessment.id}/factors/{previous.id}")
+    if following is None or go == "review":
+        return _see_other(f"/assessments/{assessment.id}/review")
+    return _see_other(f"/assessments/{assessment.id}/factors/{following.id}")
+
+
+@router.post("/assessments/{assessment_id}/answers/{question_id}")
+def save_answer(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                assessment: AssessmentWrite, question_id: str, form: FormDep) -> Response:
+    """Save one answer as it is given (htmx); the reply updates its status and the progress."""
+    view = services.assessment_view(session, registry, assessment)
+    try:
+        factor, question = view.framework.question(question_id)
+    except KeyError:
+        raise HTTPException(status_code=404) from None
+    item = _answer_input(form, question_id)
+    try:
+        services.save_answers(session, assessment, view.framework, [item])
+    except ServiceError as exc:
+        session.rollback()
+        message = t.gettext(exc.message, **exc.params)
+        if not wants_fragment(request):
+            view = services.assessment_view(session, registry, assessment)
+            return _questionnaire(request, t, view, factor, posted=_posted([item]),
+                                  errors={question_id: message}, status=exc.status)
+        values = {"question": question, "factor": factor, "error": message, "saved": False, "oob": True,
+                  "view": view, "progress": services.progress(view.framework, view.answers)}
+        return request.app.state.pages.render(request, t, "questionnaire.html", values,
+                                              blocks=["answer_status"], status=exc.status)
+    session.commit()
+    if not wants_fragment(request):
+        return _see_other(f"/assessments/{assessment.id}/factors/{factor.id}#q-{question_id}")
+    view = services.assessment_view(session, registry, assessment)
+    values = {"question": question, "factor": factor, "error": None, "saved": True, "oob": True,
+              "view": view,
+              "progress": services.progress(view.framework, view.answers)}
+    return request.app.state.pages.render(request, t, "questionnaire.html", values,
+                                          blocks=["answer_status", "progress"])
+
+
+def _review(request: Request, t: Translator, view: AssessmentView, *,
+            message: str | None = None, status: int = 200) -> Response:
+    values = {"view": view, "progress": services.progress(view.framework, view.answers),
+              "message": message}
+    return request.app.state.pages.page(request, t, "review.html", values,
+                                        fragment=["content"], status=status)
+
+
+@router.get("/assessments/{assessment_id}/review")
+def show_review(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                assessment: AssessmentRead) -> Response:
+    """What is answered and what is not, and the submit button."""
+    return _review(request, t, services.assessment_view(session, registry, assessment))
+
+
+@router.post("/assessments/{assessment_id}/submit")
+def submit_assessment(request: Request, session: SessionDep, t: TranslatorDep,
+                      registry: RegistryDep, assessment: AssessmentWrite) -> Response:
+    """Submit: lock the answers and show the results."""
+    try:
+        services.submit_assessment(session, assessment)
+    except ServiceError as exc:
+        session.rollback()
+        view = services.assessment_view(session, registry, assessment)
+        return _review(request, t, view, message=t.gettext(exc.message), status=exc.status)
+    session.commit()
+    return _see_other(f"/assessments/{assessment.id}/results")
+
+
+@router.post("/assessments/{assessment_id}/reopen")
+def reopen_assessment(request: Request, session: SessionDep, t: TranslatorDep,
+                      registry: RegistryDep, assessment: AssessmentWrite) -> Response:
+    """Reopen a submitted assessment so its answers can change."""
+    try:
+        services.reopen_assessment(session, assessment)
+    except ServiceError as exc:
+        session.rollback()
+        view = services.assessment_view(session, registry, assessment)
+        return _results(request, t, view, message=t.gettext(exc.message), status=exc.status)
+    session.commit()
+    return _see_other(f"/assessments/{assessment.id}")
+
+
+def _results(request: Request, t: Translator, view: AssessmentView, *,
+             message: str | None = None, status: int = 200) -> Response:
+    results = build_assessment_results(view)
+    values = {"view": view, "results": results, "radar_svg": radar_chart_svg(results, t),
+              "message": message}
+    return request.app.state.pages.page(request, t, "results.html", values,
+                                        fragment=["content"], status=status)
+
+
+@router.get("/assessments/{assessment_id}/results")
+def show_results(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                 assessment: AssessmentRead) -> Response:
+    """Scores, stages, next steps and the radar chart of one assessment."""
+    return _results(request, t, services.assessment_view(session, registry, assessment))

@@ -1,0 +1,39 @@
+"""Rounds: which units have assessed themselves, and starting a self-assessment."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from assessment import services
+from assessment.models import Organisation
+from assessment.web.access import RoundRead, RoundUnitWrite
+from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+
+router = APIRouter()
+
+
+@router.get("/rounds/{round_id}")
+def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+               round_: RoundRead) -> Response:
+    """The round's units with the state of their self-assessments."""
+    organisation = session.get(Organisation, round_.organisation_id)
+    framework, version = services.round_framework(session, registry, round_)
+    assessments = services.assessments_in_round(session, round_)
+    counts = services.answer_counts(session, [a.id for a in assessments.values() if a.id])
+    values = {
+        "round": round_, "organisation": organisation, "framework": framework,
+        "version": version, "tree": services.unit_tree(session, organisation),
+        "assessments": assessments, "counts": counts,
+        "question_count": sum(len(f.questions) for f in framework.factors),
+    }
+    return request.app.state.pages.page(request, t, "round.html", values, fragment=["content"])
+
+
+@router.post("/rounds/{round_id}/units/{unit_id}/self-assessment")
+def start_self_assessment(session: SessionDep, target: RoundUnitWrite) -> Response:
+    """Open the unit's self-assessment in the round, creating it on first use."""
+    assessment = services.get_or_create_assessment(session, target.round, target.unit)
+    session.commit()
+    return RedirectResponse(f"/assessments/{assessment.id}", status_code=303)

@@ -1,0 +1,105 @@
+"""An assessment's results: built as data first, then drawn (radar) or rendered (page, PDF)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from assessment.framework import Factor, Question, Stage
+from assessment.i18n import Translator
+from assessment.scoring import FactorScore
+from assessment.services import AssessmentView, score_assessment
+from reports.radar import RadarChart, RadarSeries, render_radar_svg
+
+LocalText = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FactorResult:
+    """One factor's score and stage, what the stage means and what the next stage looks like."""
+
+    factor: Factor
+    score: FactorScore
+    stage: Stage | None
+    stage_text: LocalText | None
+    next_stage: Stage | None
+    next_stage_text: LocalText | None
+    notes: tuple[tuple[Question, str], ...]
+
+
+@dataclass(frozen=True)
+class AssessmentResults:
+    """Everything the results page, the radar and later the PDF show for one assessment."""
+
+    organisation_name: str
+    unit_name: str
+    round_name: str
+    framework_id: str
+    framework_version: str
+    content_hash: str
+    submitted: bool
+    submitted_at: datetime | None
+    stages: tuple[Stage, ...]
+    factors: tuple[FactorResult, ...]
+
+    @property
+    def core(self) -> FactorResult | None:
+        """The framework's core factor, if it has one."""
+        return next((f for f in self.factors if f.factor.core), None)
+
+    @property
+    def outer(self) -> tuple[FactorResult, ...]:
+        """The factors around the core."""
+        return tuple(f for f in self.factors if not f.factor.core)
+
+
+def _factor_result(view: AssessmentView, factor: Factor, score: FactorScore) -> FactorResult:
+    stages = view.framework.stages
+    stage = stages[score.stage_level - 1] if score.stage_level else None
+    following = stages[score.stage_level] if score.stage_level and score.stage_level < len(
+        stages) else None
+    notes = tuple((q, view.answers[q.id].note or "") for q in factor.questions
+                  if q.id in view.answers and view.answers[q.id].note)
+    return FactorResult(
+        factor=factor, score=score, stage=stage,
+        stage_text=factor.stages[stage.id] if stage else None,
+        next_stage=following,
+        next_stage_text=factor.stages[following.id] if following else None,
+        notes=notes,
+    )
+
+
+def build_assessment_results(view: AssessmentView) -> AssessmentResults:
+    """Score the assessment and gather the texts that explain each score."""
+    scores = score_assessment(view.framework, view.answers)
+    factors = tuple(_factor_result(view, f, s) for f, s in zip(view.framework.factors, scores,
+                                                                strict=True))
+    return AssessmentResults(
+        organisation_name=view.organisation.name, unit_name=view.unit.name,
+        round_name=view.round.name, framework_id=view.framework.id,
+        framework_version=view.version.version, content_hash=view.version.content_hash,
+        submitted=view.locked, submitted_at=view.assessment.submitted_at,
+        stages=tuple(view.framework.stages), factors=factors,
+    )
+
+
+def _value(result: FactorResult) -> float | None:
+    return float(result.score.score) if result.score.score is not None else None
+
+
+def radar_chart_svg(results: AssessmentResults, t: Translator) -> str:
+    """The results' radar chart as inline SVG, labelled in the translator's language."""
+    core = results.core
+    chart = RadarChart(
+        title=t.gettext("Maturity by factor: {unit}, {round}", unit=results.unit_name,
+                        round=results.round_name),
+        axes=tuple(t.text(f.factor.name) for f in results.outer),
+        levels=tuple(t.text(s.name) for s in results.stages),
+        series=(RadarSeries(label=t.gettext("Score"),
+                            values=tuple(_value(f) for f in results.outer)),),
+        core_label=t.text(core.factor.name) if core else None,
+        core_values=(_value(core),) if core else (),
+        number_format=t.score,
+    )
+    return render_radar_svg(chart)

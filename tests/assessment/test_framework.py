@@ -1,0 +1,151 @@
+"""Framework files: validation messages, the schema, pinning by content hash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from assessment.framework import (
+    FrameworkFileError,
+    FrameworkRegistry,
+    json_schema,
+    load_framework,
+    parse_framework,
+)
+from tests.conftest import FIXTURES, FRAMEWORKS
+
+SMALL = FIXTURES / "frameworks" / "three-stages.yaml"
+
+
+def small_data() -> dict[str, Any]:
+    return yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+
+
+def problems(data: Any) -> list[str]:
+    with pytest.raises(FrameworkFileError) as caught:
+        parse_framework(data, Path("bad.yaml"))
+    assert caught.value.file == Path("bad.yaml")
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_small_framework_has_three_stages_and_three_factors() -> None:
+    fw = load_framework(SMALL)
+    assert fw.stage_count == 3 and len(fw.factors) == 3
+    assert fw.level_of("high") == 3 and fw.stage_by_level(1).id == "low"
+
+
+def test_duplicate_factor_id_is_reported() -> None:
+    data = small_data()
+    data["factors"][1]["id"] = "alpha"
+    assert "factors: duplicate factor id 'alpha'" in problems(data)
+
+
+def test_duplicate_question_id_is_reported() -> None:
+    data = small_data()
+    data["factors"][1]["questions"][0]["id"] = "alpha-1"
+    assert "factors: duplicate question id 'alpha-1'" in problems(data)
+
+
+def test_missing_translation_names_the_path() -> None:
+    data = small_data()
+    del data["factors"][0]["questions"][1]["text"]["en"]
+    assert "factors[0].questions[1].text: missing translation 'en'" in problems(data)
+
+
+def test_question_without_anchor_for_every_stage() -> None:
+    data = small_data()
+    del data["factors"][2]["questions"][0]["anchors"]["mid"]
+    assert ("factors[2].questions[0].anchors: question 'gamma-1' has no anchor for stage 'mid'"
+            in problems(data))
+
+
+def test_unknown_stage_in_anchor_and_action() -> None:
+    data = small_data()
+    data["factors"][0]["questions"][0]["anchors"]["top"] = {"fi": "x", "en": "x"}
+    data["factors"][0]["actions"][0]["from_stage"] = "nowhere"
+    found = problems(data)
+    assert "factors[0].questions[0].anchors.top: unknown stage 'top'" in found
+    assert "factors[0].actions[0].from_stage: unknown stage 'nowhere'" in found
+
+
+def test_action_from_the_last_stage_is_refused() -> None:
+    data = small_data()
+    data["factors"][0]["actions"][0]["from_stage"] = "high"
+    assert any("is the last stage" in p for p in problems(data))
+
+
+def test_structural_errors_name_the_path() -> None:
+    data = small_data()
+    data["factors"][0]["questions"] = []
+    data["stages"][0]["name"] = "Low"
+    data["surprise"] = 1
+    found = "\n".join(problems(data))
+    assert "factors[0].questions: List should have at least 1 item" in found
+    assert "stages[0].name: Input should be a valid dictionary" in found
+    assert "surprise: Extra inputs are not permitted" in found
+
+
+def test_stage_and_factor_counts_are_bounded() -> None:
+    data = small_data()
+    data["stages"] = data["stages"][:2]
+    assert any(p.startswith("stages: List should have at least 3 items") for p in problems(data))
+
+
+def test_more_than_one_core_factor() -> None:
+    data = small_data()
+    data["factors"][0]["core"] = True
+    assert "factors: more than one factor is marked as core" in problems(data)
+
+
+def test_invalid_yaml_gives_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(FrameworkFileError) as caught:
+        load_framework(bad)
+    assert "broken.yaml" in str(caught.value)
+    assert "line 2" in str(caught.value.issues[0])
+
+
+def test_registry_refuses_an_invalid_file_naming_it(tmp_path: Path) -> None:
+    data = small_data()
+    data["factors"][0]["name"] = {"fi": "Alfa"}
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(FrameworkFileError, match=r"broken\.yaml[\s\S]*factors\[0\]\.name"):
+        FrameworkRegistry.from_directories([tmp_path])
+
+
+def test_content_hash_changes_with_content_not_with_layout(tmp_path: Path) -> None:
+    original = load_framework(SMALL)
+    reflowed = tmp_path / "reflowed.yaml"
+    reflowed.write_text("# a comment\n" + yaml.safe_dump(small_data(), indent=4),
+                        encoding="utf-8")
+    assert load_framework(reflowed).content_hash() == original.content_hash()
+    data = small_data()
+    data["factors"][0]["questions"][0]["anchors"]["low"]["en"] = "Something else"
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_framework(edited).content_hash() != original.content_hash()
+
+
+def test_registry_parses_a_pinned_snapshot() -> None:
+    fw = load_framework(SMALL)
+    registry = FrameworkRegistry([])
+    pinned = registry.pinned(fw.content_hash(), fw.canonical_json())
+    assert pinned == fw and pinned.content_hash() == fw.content_hash()
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = json.loads((FRAMEWORKS / "schema.json").read_text(encoding="utf-8"))
+    assert committed == json_schema(), (
+        "frameworks/schema.json is stale: run `maturity framework schema > frameworks/schema.json`")
+
+
+def test_shipped_files_validate_against_the_json_schema() -> None:
+    schema = json_schema()
+    for file in [*FRAMEWORKS.glob("*.yaml"), SMALL]:
+        jsonschema.validate(yaml.safe_load(file.read_text(encoding="utf-8")), schema)

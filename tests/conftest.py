@@ -1,0 +1,97 @@
+"""Shared fixtures: a fresh database per test on SQLite and on a throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from assessment.db import create_db_engine
+from assessment.framework import Framework, FrameworkRegistry
+from assessment.models import metadata
+from assessment.settings import Settings
+from assessment.web.app import create_app
+from tests.pgserver import reset_database, throwaway_postgres
+
+REPO = Path(__file__).resolve().parents[1]
+FRAMEWORKS = REPO / "frameworks"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the whole run."""
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database: in-memory SQLite, or the PostgreSQL server with a fresh schema."""
+    if request.param == "sqlite":
+        return "sqlite://"
+    url: str = request.getfixturevalue("postgres_url")
+    reset_database(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a database with every table."""
+    engine = create_db_engine(database_url)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the fresh database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def registry() -> FrameworkRegistry:
+    """The shipped frameworks."""
+    return FrameworkRegistry.from_directories([FRAMEWORKS])
+
+
+@pytest.fixture(scope="session")
+def framework(registry: FrameworkRegistry) -> Framework:
+    """The default framework."""
+    return registry.get("some-maturity")
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test app, ignoring any .env file."""
+    return Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
+                    frameworks_dir=overrides.pop("frameworks_dir", FRAMEWORKS), **overrides)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[FastAPI]:
+    """The app on a fresh database."""
+    app = create_app(make_settings(database_url))
+    metadata.create_all(app.state.engine)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client for the app, in English unless a test switches."""
+    with TestClient(app, headers={"Accept-Language": "en"}) as client:
+        yield client
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Iterator[Session]:
+    """A session on the app's own database, for arranging and checking data."""
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        yield session
