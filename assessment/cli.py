@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from assessment.db import create_db_engine, session_scope
 from assessment.framework import (
@@ -29,7 +30,7 @@ app.add_typer(framework_app, name="framework")
 DEFAULT_FRAMEWORK = "some-maturity"
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     return create_db_engine(settings.database_url,
                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 

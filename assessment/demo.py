@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from assessment import services
 from assessment.framework import Framework
-from assessment.models import Organisation
+from assessment.models import Organisation, Unit
 
 DEMO_NAME = "Pohjolan Palvelu Oy (demo)"
 ROUNDS = ("Syksy 2025", "Kevät 2026", "Syksy 2026")
@@ -79,7 +79,7 @@ def load_demo(session: Session, framework: Framework, *, seed: int = 2026) -> De
         return DemoSummary(existing, 0, 0, 0, created=False)
     rng = random.Random(seed)
     organisation = services.create_organisation(session, DEMO_NAME)
-    units = {}
+    units: dict[str, Unit] = {}
     for name, parent, _base, _growth in _UNITS:
         parent_id = units[parent].id if parent else None
         units[name] = services.create_unit(session, organisation, name, parent_id)

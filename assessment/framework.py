@@ -171,31 +171,58 @@ def _duplicates(ids: list[str]) -> list[str]:
     return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
-def _factor_issues(fw: Framework, fi: int, factor: Factor, stage_ids: list[str]) -> list[Issue]:
-    issues: list[Issue] = []
-    base = ["factors", fi]
-    for sid in stage_ids:
-        if sid not in factor.stages:
-            issues.append(Issue(_path([*base, "stages"]), f"no description for stage '{sid}'"))
-    for sid in factor.stages:
-        if sid not in stage_ids:
-            issues.append(Issue(_path([*base, "stages", sid]), f"unknown stage '{sid}'"))
+def _stage_keys(path: list[Any], keys: Mapping[str, Any], stage_ids: list[str],
+                missing: str) -> list[Issue]:
+    """Issues for a mapping keyed by stage id: every stage present, no unknown stage."""
+    issues = [Issue(_path(path), missing.format(stage=sid))
+              for sid in stage_ids if sid not in keys]
+    issues += [Issue(_path([*path, sid]), f"unknown stage '{sid}'")
+               for sid in keys if sid not in stage_ids]
+    return issues
+
+
+def _factor_issues(fi: int, factor: Factor, stage_ids: list[str]) -> list[Issue]:
+    base: list[Any] = ["factors", fi]
+    issues = _stage_keys([*base, "stages"], factor.stages, stage_ids,
+                         "no description for stage '{stage}'")
     for qi, question in enumerate(factor.questions):
-        qpath = [*base, "questions", qi, "anchors"]
-        for sid in stage_ids:
-            if sid not in question.anchors:
-                issues.append(Issue(_path(qpath), f"question '{question.id}' has no anchor "
-                                                  f"for stage '{sid}'"))
-        for sid in question.anchors:
-            if sid not in stage_ids:
-                issues.append(Issue(_path([*qpath, sid]), f"unknown stage '{sid}'"))
+        issues += _stage_keys([*base, "questions", qi, "anchors"], question.anchors, stage_ids,
+                              f"question '{question.id}' has no anchor for stage '{{stage}}'")
     for ai, action in enumerate(factor.actions):
+        where = _path([*base, "actions", ai, "from_stage"])
         if action.from_stage not in stage_ids:
-            issues.append(Issue(_path([*base, "actions", ai, "from_stage"]),
-                                f"unknown stage '{action.from_stage}'"))
+            issues.append(Issue(where, f"unknown stage '{action.from_stage}'"))
         elif action.from_stage == stage_ids[-1]:
-            issues.append(Issue(_path([*base, "actions", ai, "from_stage"]),
-                                f"'{action.from_stage}' is the last stage; there is no next one"))
+            issues.append(Issue(where, f"'{action.from_stage}' is the last stage; "
+                                       "there is no next one"))
+    return issues
+
+
+def _id_issues(fw: Framework) -> list[Issue]:
+    """Duplicate languages and ids, and more than one core factor."""
+    groups = [
+        ("languages", "language", list(fw.languages)),
+        ("stages", "stage id", [s.id for s in fw.stages]),
+        ("factors", "factor id", [f.id for f in fw.factors]),
+        ("factors", "question id", [q.id for f in fw.factors for q in f.questions]),
+        ("factors", "action id", [a.id for f in fw.factors for a in f.actions]),
+    ]
+    issues = [Issue(where, f"duplicate {what} '{dup}'")
+              for where, what, ids in groups for dup in _duplicates(ids)]
+    if sum(f.core for f in fw.factors) > 1:
+        issues.append(Issue("factors", "more than one factor is marked as core"))
+    return issues
+
+
+def _translation_issues(fw: Framework) -> list[Issue]:
+    """Every text in exactly the framework's languages."""
+    wanted = set(fw.languages)
+    issues: list[Issue] = []
+    for path, text in _texts(fw, []):
+        issues += [Issue(_path(path), f"missing translation '{lang}'")
+                   for lang in sorted(wanted - text.keys())]
+        issues += [Issue(_path([*path, lang]), f"language '{lang}' is not in languages")
+                   for lang in sorted(text.keys() - wanted)]
     return issues
 
 
@@ -205,29 +232,11 @@ def semantic_issues(fw: Framework) -> list[Issue]:
     if fw.schema_version != SCHEMA_VERSION:
         issues.append(Issue("schema_version", f"unsupported version {fw.schema_version}; "
                                               f"expected {SCHEMA_VERSION}"))
-    for dup in _duplicates(fw.languages):
-        issues.append(Issue("languages", f"duplicate language '{dup}'"))
+    issues += _id_issues(fw)
     stage_ids = [s.id for s in fw.stages]
-    for dup in _duplicates(stage_ids):
-        issues.append(Issue("stages", f"duplicate stage id '{dup}'"))
-    for dup in _duplicates([f.id for f in fw.factors]):
-        issues.append(Issue("factors", f"duplicate factor id '{dup}'"))
-    question_ids = [q.id for f in fw.factors for q in f.questions]
-    for dup in _duplicates(question_ids):
-        issues.append(Issue("factors", f"duplicate question id '{dup}'"))
-    for dup in _duplicates([a.id for f in fw.factors for a in f.actions]):
-        issues.append(Issue("factors", f"duplicate action id '{dup}'"))
-    if sum(f.core for f in fw.factors) > 1:
-        issues.append(Issue("factors", "more than one factor is marked as core"))
     for fi, factor in enumerate(fw.factors):
-        issues.extend(_factor_issues(fw, fi, factor, stage_ids))
-    wanted = set(fw.languages)
-    for path, text in _texts(fw, []):
-        for lang in sorted(wanted - text.keys()):
-            issues.append(Issue(_path(path), f"missing translation '{lang}'"))
-        for lang in sorted(text.keys() - wanted):
-            issues.append(Issue(_path([*path, lang]), f"language '{lang}' is not in languages"))
-    return issues
+        issues += _factor_issues(fi, factor, stage_ids)
+    return issues + _translation_issues(fw)
 
 
 def parse_framework(data: Any, file: Path) -> Framework:
@@ -250,7 +259,8 @@ def load_framework(file: Path) -> Framework:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise FrameworkFileError(file, [Issue("", f"cannot read the file: {exc.strerror}")]) from None
+        problem = f"cannot read the file: {exc.strerror}"
+        raise FrameworkFileError(file, [Issue("", problem)]) from None
     except UnicodeDecodeError:
         raise FrameworkFileError(file, [Issue("", "the file is not UTF-8 text")]) from None
     except yaml.YAMLError as exc:

@@ -36,6 +36,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def id_of(row: SQLModel) -> int:
+    """The primary key of a row that has been flushed to the database."""
+    ident = getattr(row, "id", None)
+    if ident is None:
+        raise ValueError(f"{type(row).__name__} has not been stored yet")
+    return int(ident)
+
+
 class AssessmentKind(StrEnum):
     """How an assessment was made."""
 

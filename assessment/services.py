@@ -27,6 +27,7 @@ from assessment.models import (
     Organisation,
     Round,
     Unit,
+    id_of,
     utcnow,
 )
 from assessment.scoring import FactorScore, Kind, ScoredAnswer, score_all
@@ -93,7 +94,7 @@ def create_unit(session: Session, organisation: Organisation, name: str | None,
         parent = session.get(Unit, parent_id)
         if parent is None or parent.organisation_id != organisation.id:
             raise InvalidInput(N_("Choose a parent unit of this organisation."), field="parent_id")
-    unit = Unit(organisation_id=organisation.id, parent_id=parent_id, name=clean)
+    unit = Unit(organisation_id=id_of(organisation), parent_id=parent_id, name=clean)
     session.add(unit)
     session.flush()
     return unit
@@ -150,7 +151,8 @@ def create_round(session: Session, organisation: Organisation, name: str | None,
         raise InvalidInput(N_("This organisation already has a round with that name."),
                            field="name")
     version = pin_framework(session, framework)
-    round_ = Round(organisation_id=organisation.id, framework_version_id=version.id, name=clean)
+    round_ = Round(organisation_id=id_of(organisation), framework_version_id=id_of(version),
+                   name=clean)
     session.add(round_)
     session.flush()
     return round_
@@ -182,7 +184,7 @@ def get_or_create_assessment(session: Session, round_: Round, unit: Unit,
     existing = session.exec(query).first()
     if existing is not None:
         return existing
-    assessment = Assessment(round_id=round_.id, unit_id=unit.id, kind=kind)
+    assessment = Assessment(round_id=id_of(round_), unit_id=id_of(unit), kind=kind)
     try:
         with session.begin_nested():
             session.add(assessment)
@@ -284,7 +286,7 @@ def save_answers(session: Session, assessment: Assessment, framework: Framework,
                 session.delete(answer)
             continue
         if answer is None:
-            answer = Answer(assessment_id=assessment.id, question_id=question_id, choice=choice)
+            answer = Answer(assessment_id=id_of(assessment), question_id=question_id)
         answer.choice, answer.level, answer.note = choice, level, note
         answer.updated_at = utcnow()
         session.add(answer)

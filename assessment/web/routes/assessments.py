@@ -151,16 +151,17 @@ def save_answer(request: Request, session: SessionDep, t: TranslatorDep, registr
             view = services.assessment_view(session, registry, assessment)
             return _questionnaire(request, t, view, factor, posted=_posted([item]),
                                   errors={question_id: message}, status=exc.status)
-        values = {"question": question, "factor": factor, "error": message, "saved": False, "oob": True,
-                  "view": view, "progress": services.progress(view.framework, view.answers)}
+        values = {"question": question, "factor": factor, "error": message, "saved": False,
+                  "oob": True, "view": view,
+                  "progress": services.progress(view.framework, view.answers)}
         return request.app.state.pages.render(request, t, "questionnaire.html", values,
                                               blocks=["answer_status"], status=exc.status)
     session.commit()
     if not wants_fragment(request):
         return _see_other(f"/assessments/{assessment.id}/factors/{factor.id}#q-{question_id}")
     view = services.assessment_view(session, registry, assessment)
-    values = {"question": question, "factor": factor, "error": None, "saved": True, "oob": True,
-              "view": view,
+    values = {"question": question, "factor": factor, "error": None, "saved": True,
+              "oob": True, "view": view,
               "progress": services.progress(view.framework, view.answers)}
     return request.app.state.pages.render(request, t, "questionnaire.html", values,
                                           blocks=["answer_status", "progress"])

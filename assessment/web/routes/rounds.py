@@ -19,6 +19,7 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
                round_: RoundRead) -> Response:
     """The round's units with the state of their self-assessments."""
     organisation = session.get(Organisation, round_.organisation_id)
+    assert organisation is not None  # guaranteed by the foreign key
     framework, version = services.round_framework(session, registry, round_)
     assessments = services.assessments_in_round(session, round_)
     counts = services.answer_counts(session, [a.id for a in assessments.values() if a.id])

@@ -1,0 +1,103 @@
+"""The `maturity` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from assessment.cli import app
+from assessment.db import create_db_engine
+from assessment.framework import json_schema
+from assessment.models import Answer, Assessment, AssessmentStatus, Organisation, Round, Unit
+from tests.conftest import FIXTURES, FRAMEWORKS
+
+runner = CliRunner()
+
+
+def test_framework_check_prints_a_summary_for_a_valid_file() -> None:
+    result = runner.invoke(app, ["framework", "check", str(FRAMEWORKS / "some-maturity.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "some-maturity" in lines[0] and "8 factors, 5 stages" in lines[0]
+
+
+def test_framework_check_lists_problems_and_exits_1(tmp_path: Path) -> None:
+    text = (FIXTURES / "frameworks" / "three-stages.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("id: beta", "id: alpha"), encoding="utf-8")
+    result = runner.invoke(app, ["framework", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output and "duplicate factor id 'alpha'" in result.output
+
+
+def test_framework_schema_is_the_generated_schema() -> None:
+    result = runner.invoke(app, ["framework", "schema"])
+    assert result.exit_code == 0 and json.loads(result.output) == json_schema()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("MATURITY_DATABASE_URL", url)
+    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(FRAMEWORKS))
+    return url
+
+
+def test_db_upgrade_and_demo_load_a_plausible_organisation(sqlite_file: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "demo loaded" in result.output
+    engine = create_db_engine(sqlite_file)
+    with Session(engine) as session:
+        organisation = session.exec(select(Organisation)).one()
+        units = session.exec(select(Unit)).all()
+        assert len(units) >= 6
+        assert any(u.parent_id is not None for u in units)
+        rounds = session.exec(select(Round).order_by(Round.id)).all()
+        assert len(rounds) == 3
+        assert session.exec(select(func.count()).select_from(Answer)).one() > 500
+        statuses = {a.status for a in session.exec(select(Assessment))}
+        assert statuses == {AssessmentStatus.submitted, AssessmentStatus.draft}
+        assert organisation.name
+    engine.dispose()
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+
+
+def test_demo_shows_different_stages_and_change_over_rounds(sqlite_file: str) -> None:
+    from assessment import services
+    from assessment.framework import FrameworkRegistry
+
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    registry = FrameworkRegistry.from_directories([FRAMEWORKS])
+    engine = create_db_engine(sqlite_file)
+    with Session(engine) as session:
+        rounds = session.exec(select(Round).order_by(Round.id)).all()
+        stage_levels: set[int] = set()
+        means = []
+        for round_ in rounds[:2]:
+            framework, _ = services.round_framework(session, registry, round_)
+            totals = []
+            for assessment in services.assessments_in_round(session, round_).values():
+                scores = services.score_assessment(framework,
+                                                   services.own_answers(session, assessment))
+                stage_levels |= {s.stage_level for s in scores if s.stage_level}
+                totals += [float(s.score) for s in scores if s.score is not None]
+            means.append(sum(totals) / len(totals))
+    engine.dispose()
+    assert len(stage_levels) >= 4
+    assert means[1] > means[0]
+
+
+def test_serve_refuses_an_invalid_framework_file(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad.yaml").write_text("schema_version: 1\nid: x\n", encoding="utf-8")
+    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(tmp_path))
+    result = runner.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output and "version: Field required" in result.output
