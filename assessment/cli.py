@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,9 @@ app = typer.Typer(help="SoMe Maturity Workshop.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 framework_app = typer.Typer(help="Framework files.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
 app.add_typer(framework_app, name="framework")
 
 DEFAULT_FRAMEWORK = "some-maturity"
@@ -76,15 +79,19 @@ def demo(
     framework_id: Annotated[str, typer.Option("--framework", help="Framework id.")]
     = DEFAULT_FRAMEWORK,
 ) -> None:
-    """Load the demo organisation (units, three rounds, answers), unless it is there already."""
-    from assessment.demo import load_demo
+    """Load the demo organisation (units, three rounds, answers) once, and print the sign-in
+    details of its users (one per role; their password is set anew on every run)."""
+    from assessment.demo import demo_users, load_demo
 
     settings = Settings()
     registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    password = (settings.demo_password.get_secret_value() if settings.demo_password
+                else secrets.token_urlsafe(9))
     engine = _engine(settings)
     upgrade(engine)
     with session_scope(engine) as session:
         result = load_demo(session, registry.get(framework_id))
+        users = demo_users(session, result.organisation, password)
         name = result.organisation.name
     engine.dispose()
     if result.created:
@@ -92,6 +99,39 @@ def demo(
                    f"{result.answers} answers")
     else:
         typer.echo(f"demo already loaded: {name}")
+    typer.echo(f"sign in at /sign-in with password {password} as:")
+    for user in users:
+        typer.echo(f"  {user.role:<11} {user.email}  ({user.name})")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Email address (the sign-in name).")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make an administrator.")] = False,
+    password: Annotated[str | None, typer.Option(
+        help="Password (asked for when not given).")] = None,
+) -> None:
+    """Create a user; the first one is usually an administrator (--admin)."""
+    from assessment.accounts import create_user
+    from assessment.services import ServiceError
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = Settings()
+    engine = _engine(settings)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, email=email, name=name, password=password,
+                               is_admin=admin)
+            summary_line = f"created {'administrator' if admin else 'user'} {user.email}"
+    except ServiceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(summary_line)
 
 
 @framework_app.command("check")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from assessment import services
+from assessment import accounts, services
 from assessment.framework import Framework
-from assessment.models import Organisation, Unit
+from assessment.models import Organisation, Role, Unit, User
 
 DEMO_NAME = "Pohjolan Palvelu Oy (demo)"
 ROUNDS = ("Syksy 2025", "Kevät 2026", "Syksy 2026")
@@ -35,6 +35,45 @@ _NOTES = (
     "Seurantatyökalu on hankittu, mutta raportteja ei analysoida.",
     "Asiantuntijat kaipaavat koulutusta omien kanavien käyttöön.",
 )
+
+
+# (email, name, role or None for the administrator, units a unit lead leads)
+DEMO_USERS: tuple[tuple[str, str, Role | None, tuple[str, ...]], ...] = (
+    ("admin@demo.example", "Aino Admin", None, ()),
+    ("konsultti@demo.example", "Kalle Konsultti", Role.consultant, ()),
+    ("johto@demo.example", "Johanna Johtaja", Role.leadership, ()),
+    ("asiakaspalvelu@demo.example", "Ulla Yksikkö", Role.unit_lead, ("Asiakaspalvelu",)),
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo account and its role, for printing sign-in details."""
+
+    email: str
+    name: str
+    role: str
+
+
+def demo_users(session: Session, organisation: Organisation, password: str) -> list[DemoUser]:
+    """Create the demo users (one per role) or reset their passwords to `password`."""
+    units = {u.name: u for u in session.exec(select(Unit).where(
+        Unit.organisation_id == organisation.id))}
+    created: list[DemoUser] = []
+    for email, name, role, led in DEMO_USERS:
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            user = accounts.create_user(session, email=email, name=name, password=password,
+                                        is_admin=role is None)
+        else:
+            user.password_hash = accounts.hash_password(accounts.check_new_password(password))
+            user.session_version += 1
+            session.add(user)
+        if role is not None:
+            accounts.grant(session, user, organisation, role, [units[n].id or 0 for n in led])
+        created.append(DemoUser(email, name, str(role) if role else "admin"))
+    session.flush()
+    return created
 
 
 @dataclass(frozen=True)

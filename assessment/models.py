@@ -162,3 +162,99 @@ class Answer(SQLModel, table=True):
     level: int | None = None
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Role(StrEnum):
+    """A user's role in one organisation."""
+
+    consultant = "consultant"
+    leadership = "leadership"
+    unit_lead = "unit_lead"
+
+
+class User(SQLModel, table=True):
+    """A person who signs in. Administrators manage consultants and organisations."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=NAME_MAX)
+    password_hash: str = Field(max_length=255)
+    is_admin: bool = False
+    # Bumped on password change: every session cookie issued before it stops working.
+    session_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A user's role in an organisation."""
+
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    role: Role = Field(sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MembershipUnit(SQLModel, table=True):
+    """A unit a unit lead leads (the lead also sees its sub-units)."""
+
+    __tablename__ = "membership_unit"
+
+    membership_id: int = Field(foreign_key="membership.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True, index=True)
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link that lets a new user set a password and join an organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    role: Role = Field(sa_type=String(16))
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=NAME_MAX)
+    invited_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class InvitationUnit(SQLModel, table=True):
+    """A unit an invited unit lead will lead."""
+
+    __tablename__ = "invitation_unit"
+
+    invitation_id: int = Field(foreign_key="invitation.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A sign-in attempt, kept for throttling (per account and per address)."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("ix_sign_in_attempt_email_at", "email", "created_at"),
+                      Index("ix_sign_in_attempt_address_at", "address", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=64)
+    succeeded: bool
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """A sensitive event: sign-ins, role changes, invitations, submits, exports."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    event: str = Field(max_length=40)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

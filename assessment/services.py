@@ -81,9 +81,12 @@ def create_organisation(session: Session, name: str | None) -> Organisation:
     return organisation
 
 
-def list_organisations(session: Session) -> list[Organisation]:
-    """All organisations by name."""
-    return list(session.exec(select(Organisation).order_by(col(Organisation.name))))
+def list_organisations(session: Session, ids: Iterable[int] | None = None) -> list[Organisation]:
+    """Organisations by name: all of them, or those with the given ids."""
+    query = select(Organisation).order_by(col(Organisation.name))
+    if ids is not None:
+        query = query.where(col(Organisation.id).in_(list(ids)))
+    return list(session.exec(query))
 
 
 def create_unit(session: Session, organisation: Organisation, name: str | None,

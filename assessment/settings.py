@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assessment.resources import data_dir
@@ -37,6 +39,45 @@ class Settings(BaseSettings):
         default=5000, ge=0, le=600_000,
         description="How long an SQLite write waits for a lock before failing, in milliseconds.",
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies and CSRF tokens; every app process behind "
+        "one address needs the same key. Unset: read from (or created in) secret_key_file.",
+    )
+    secret_key_file: Path = Field(
+        default=Path("./maturity.secret"),
+        description="File holding the secret key when secret_key is unset; created with "
+        "mode 600 on first start.",
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=24 * 30,
+        description="How long a sign-in lasts, in hours.",
+    )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the demo users that `maturity demo` creates; unset: a random "
+        "one, printed by the command.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )
+
+
+def secret_key(settings: Settings) -> str:
+    """The signing key: the setting, else the key file (created on first use)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.secret_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it a moment ago
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise ValueError(f"the secret key in {path} is too short (at least 32 characters)")
+    return key

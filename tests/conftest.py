@@ -16,6 +16,7 @@ from assessment.framework import Framework, FrameworkRegistry
 from assessment.models import metadata
 from assessment.settings import Settings
 from assessment.web.app import create_app
+from tests.factories import PASSWORD, make_user
 from tests.pgserver import reset_database, throwaway_postgres
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,10 +69,33 @@ def framework(registry: FrameworkRegistry) -> Framework:
     return registry.get("some-maturity")
 
 
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for a test app, ignoring any .env file."""
     return Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
-                    frameworks_dir=overrides.pop("frameworks_dir", FRAMEWORKS), **overrides)
+                    frameworks_dir=overrides.pop("frameworks_dir", FRAMEWORKS),
+                    secret_key=overrides.pop("secret_key", TEST_SECRET), **overrides)
+
+
+def set_cookie(client: TestClient, name: str, value: str) -> None:
+    """Replace a cookie (also one the server set for its own domain)."""
+    client.cookies.delete(name)
+    client.cookies.set(name, value)
+
+
+def csrf_headers(app: FastAPI, client: TestClient) -> None:
+    """Give the client a CSRF cookie and the matching header on every request."""
+    set_cookie(client, "csrf", "test-csrf-cookie")
+    client.headers["X-CSRF-Token"] = app.state.sessions.csrf_token("test-csrf-cookie")
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form."""
+    response = client.post("/sign-in", data={"email": email, "password": password},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
 
 
 @pytest.fixture
@@ -84,9 +108,19 @@ def app(database_url: str) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    """A client for the app, in English unless a test switches."""
+def anonymous(app: FastAPI) -> Iterator[TestClient]:
+    """A client with no session and no CSRF token, in English."""
     with TestClient(app, headers={"Accept-Language": "en"}) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
+    """A client signed in as an administrator, with a valid CSRF token, in English."""
+    make_user(db, email="admin@example.com", is_admin=True)
+    with TestClient(app, headers={"Accept-Language": "en"}) as client:
+        csrf_headers(app, client)
+        sign_in(client, "admin@example.com")
         yield client
 
 

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlmodel import Session
 
-from assessment import services
+from assessment import accounts, services
 from assessment.framework import Framework
-from assessment.models import Assessment, Organisation, Round, Unit
+from assessment.models import Assessment, Organisation, Role, Round, Unit, User
+
+PASSWORD = "correct horse battery"
+
+
+@cache
+def _password_hash() -> str:
+    # Hashing is deliberately slow; every test user shares one hash of PASSWORD.
+    return accounts.hash_password(PASSWORD)
+
+
+def make_user(session: Session, *, email: str, name: str = "Testi Käyttäjä",
+              is_admin: bool = False, organisation: Organisation | None = None,
+              role: Role | None = None, units: list[Unit] | None = None) -> User:
+    """A user with the password PASSWORD, optionally with a role in an organisation."""
+    user = User(email=email, name=name, password_hash=_password_hash(), is_admin=is_admin)
+    session.add(user)
+    session.flush()
+    if organisation is not None and role is not None:
+        accounts.grant(session, user, organisation, role, [u.id or 0 for u in units or []])
+    session.commit()
+    return user
 
 
 def make_organisation(session: Session, *, name: str = "Testi Oy") -> Organisation:

@@ -36,7 +36,8 @@ def test_every_setting_is_documented_with_its_default() -> None:
     assert set(rows) == {f"MATURITY_{name.upper()}" for name in fields}
     for name, field in fields.items():
         if field.default_factory is None:
-            assert rows[f"MATURITY_{name.upper()}"] == f"`{field.default}`", name
+            expected = "unset" if field.default is None else f"`{field.default}`"
+            assert rows[f"MATURITY_{name.upper()}"] == expected, name
 
 
 def test_every_cli_command_is_documented() -> None:

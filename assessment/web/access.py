@@ -1,53 +1,59 @@
 """Access rules, declared once per resource.
 
 Every route depends on exactly one access dependency made here: `site_access` for routes
-that name no resource, or the resource's loader, which fetches the row (404 when missing)
-and then asks `authorize` whether the viewer may read or change it (403 otherwise).
-Accounts and roles plug into `current_viewer` and `authorize` without touching routes.
+that name no organisation, or the resource's loader, which fetches the row (404 when missing)
+and asks `assessment.policy` whether the viewer may read or change it (403, 404 for another
+organisation's data, or a redirect to sign in).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session, SQLModel
 
-from assessment.models import Assessment, Organisation, Round, Unit
+from assessment.models import Assessment, Organisation, Round, Unit, User
+from assessment.policy import Action, Decision, Viewer, decide, decide_site
+from assessment.web.auth import SignInRequired, load_viewer
 from assessment.web.deps import SessionDep
 
 
-class Action(StrEnum):
-    """What a route does with its resource."""
-
-    read = "read"
-    write = "write"
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is making the request. Until accounts exist, every visitor is a facilitator."""
-
-    may_read: bool = True
-    may_write: bool = True
-
-
-def current_viewer(request: Request) -> Viewer:
-    """The viewer of this request."""
-    return Viewer()
+def current_viewer(request: Request, session: SessionDep) -> Viewer:
+    """The viewer of this request, loaded once per request."""
+    cached = getattr(request.state, "viewer", None)
+    if cached is None:
+        cached, user = load_viewer(session, request.app.state.sessions, request)
+        request.state.viewer, request.state.user = cached, user
+    viewer: Viewer = cached
+    return viewer
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 
 
-def authorize(viewer: Viewer, action: Action, organisation_id: int | None) -> None:
-    """Raise 403 unless the viewer may do `action` in the organisation (None: site-wide)."""
-    allowed = viewer.may_write if action is Action.write else viewer.may_read
-    if not allowed:
+def enforce(decision: Decision) -> None:
+    """Turn a decision into the response it calls for."""
+    if decision is Decision.sign_in:
+        raise SignInRequired
+    if decision is Decision.not_found:
+        raise HTTPException(status_code=404)
+    if decision is Decision.forbidden:
         raise HTTPException(status_code=403)
+
+
+def authorize(viewer: Viewer, kind: str, action: Action, organisation_id: int,
+              unit_id: int | None = None) -> None:
+    """Raise unless the viewer may do `action` on the resource."""
+    enforce(decide(viewer, kind, action, organisation_id, unit_id))
+
+
+def may(viewer: Viewer, kind: str, action: Action, organisation_id: int,
+        unit_id: int | None = None) -> bool:
+    """Whether the viewer may do it (for showing or hiding controls; routes still check)."""
+    return decide(viewer, kind, action, organisation_id, unit_id) is Decision.allow
 
 
 def _tag(func: Callable[..., Any], resource: str, action: Action) -> Callable[..., Any]:
@@ -56,23 +62,25 @@ def _tag(func: Callable[..., Any], resource: str, action: Action) -> Callable[..
     return func
 
 
-def site_access(action: Action) -> Callable[..., Viewer]:
-    """The rule for routes that name no organisation (home page, creating an organisation)."""
+def site_access(kind: str, action: Action) -> Callable[..., Viewer]:
+    """The rule for routes that name no organisation."""
 
     def check(viewer: ViewerDep) -> Viewer:
-        authorize(viewer, action, None)
+        enforce(decide_site(viewer, kind, action))
         return viewer
 
-    return _tag(check, "site", action)
+    return _tag(check, kind, action)
 
 
-def public_access() -> Callable[..., None]:
-    """The rule for routes anyone may use (the language switch)."""
+def current_user(request: Request, viewer: ViewerDep) -> User:
+    """The signed-in user (after an access rule has let the request in)."""
+    user: User | None = getattr(request.state, "user", None)
+    if user is None:
+        raise SignInRequired
+    return user
 
-    def check() -> None:
-        return None
 
-    return _tag(check, "public", Action.read)
+UserDep = Annotated[User, Depends(current_user)]
 
 
 M = TypeVar("M", bound=SQLModel)
@@ -85,15 +93,17 @@ def _get_or_404(session: Session, model: type[M], ident: int) -> M:
     return row
 
 
-def organisation_access(action: Action) -> Callable[..., Organisation]:
-    """Load the path's organisation and check the viewer may `action` it."""
+def organisation_access(action: Action, kind: str = "organisation",
+                        ) -> Callable[..., Organisation]:
+    """Load the path's organisation and check the viewer may `action` it (or its `kind` of
+    data: members, audit log)."""
 
     def load(organisation_id: int, session: SessionDep, viewer: ViewerDep) -> Organisation:
         organisation = _get_or_404(session, Organisation, organisation_id)
-        authorize(viewer, action, organisation.id)
+        authorize(viewer, kind, action, organisation_id)
         return organisation
 
-    return _tag(load, "organisation", action)
+    return _tag(load, kind, action)
 
 
 def round_access(action: Action) -> Callable[..., Round]:
@@ -101,7 +111,7 @@ def round_access(action: Action) -> Callable[..., Round]:
 
     def load(round_id: int, session: SessionDep, viewer: ViewerDep) -> Round:
         round_ = _get_or_404(session, Round, round_id)
-        authorize(viewer, action, round_.organisation_id)
+        authorize(viewer, "round", action, round_.organisation_id)
         return round_
 
     return _tag(load, "round", action)
@@ -123,7 +133,7 @@ def round_unit_access(action: Action) -> Callable[..., RoundUnit]:
         unit = _get_or_404(session, Unit, unit_id)
         if unit.organisation_id != round_.organisation_id:
             raise HTTPException(status_code=404)
-        authorize(viewer, action, round_.organisation_id)
+        authorize(viewer, "unit", action, round_.organisation_id, unit_id)
         return RoundUnit(round_, unit)
 
     return _tag(load, "unit", action)
@@ -135,17 +145,25 @@ def assessment_access(action: Action) -> Callable[..., Assessment]:
     def load(assessment_id: int, session: SessionDep, viewer: ViewerDep) -> Assessment:
         assessment = _get_or_404(session, Assessment, assessment_id)
         round_ = _get_or_404(session, Round, assessment.round_id)
-        authorize(viewer, action, round_.organisation_id)
+        authorize(viewer, "assessment", action, round_.organisation_id, assessment.unit_id)
         return assessment
 
     return _tag(load, "assessment", action)
 
 
-SiteRead = Annotated[Viewer, Depends(site_access(Action.read))]
-SiteWrite = Annotated[Viewer, Depends(site_access(Action.write))]
-Public = Annotated[None, Depends(public_access())]
+Public = Annotated[Viewer, Depends(site_access("public", Action.read))]
+PublicWrite = Annotated[Viewer, Depends(site_access("public", Action.write))]
+SiteRead = Annotated[Viewer, Depends(site_access("site", Action.read))]
+SiteWrite = Annotated[Viewer, Depends(site_access("site", Action.write))]
+AccountRead = Annotated[Viewer, Depends(site_access("account", Action.read))]
+AccountWrite = Annotated[Viewer, Depends(site_access("account", Action.write))]
+UsersRead = Annotated[Viewer, Depends(site_access("users", Action.read))]
+UsersWrite = Annotated[Viewer, Depends(site_access("users", Action.write))]
 OrganisationRead = Annotated[Organisation, Depends(organisation_access(Action.read))]
 OrganisationWrite = Annotated[Organisation, Depends(organisation_access(Action.write))]
+MembersRead = Annotated[Organisation, Depends(organisation_access(Action.read, "members"))]
+MembersWrite = Annotated[Organisation, Depends(organisation_access(Action.write, "members"))]
+AuditRead = Annotated[Organisation, Depends(organisation_access(Action.read, "audit"))]
 RoundRead = Annotated[Round, Depends(round_access(Action.read))]
 RoundUnitWrite = Annotated[RoundUnit, Depends(round_unit_access(Action.write))]
 AssessmentRead = Annotated[Assessment, Depends(assessment_access(Action.read))]

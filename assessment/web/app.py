@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues
 from assessment.resources import data_dir
-from assessment.settings import Settings
+from assessment.settings import Settings, secret_key
 from assessment.web import errors
+from assessment.web.auth import CSRF_FIELD, Sessions, require_csrf
 from assessment.web.pages import Pages
-from assessment.web.routes import assessments, language, organisations, rounds
+from assessment.web.routes import (
+    accounts,
+    assessments,
+    language,
+    members,
+    organisations,
+    rounds,
+    users,
+)
+from assessment.web.security import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("assessment")
@@ -39,23 +47,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(settings.database_url,
                               sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
-
     app = FastAPI(title="SoMe Maturity Workshop", docs_url=None, redoc_url=None,
-                  openapi_url=None, lifespan=lifespan)
+                  openapi_url=None, dependencies=[Depends(check_csrf)])
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
+    app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (organisations.router, rounds.router, assessments.router, language.router):
+    for router in (organisations.router, rounds.router, assessments.router, language.router,
+                   accounts.router, members.router, users.router):
         app.include_router(router)
     errors.install(app)
+    app.add_middleware(SecurityMiddleware, error_page=errors.error_page)
     return app
+
+
+async def check_csrf(request: Request) -> None:
+    """Every unsafe request carries the CSRF token (form field or htmx header)."""
+    form_token = None
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and \
+            request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        form_token = value if isinstance(value, str) else None
+    require_csrf(request, request.app.state.sessions, form_token)
 
 
 def app_from_environment() -> FastAPI:

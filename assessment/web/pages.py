@@ -43,9 +43,13 @@ class Pages:
     def context(self, request: Request, t: Translator, values: dict[str, Any]) -> dict[str, Any]:
         """The values every template gets, plus the page's own."""
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        state = request.state
+        csrf = request.app.state.sessions.csrf_token(getattr(state, "csrf_cookie", "") or "")
         return {"request": request, "_": t.gettext, "ngettext": t.ngettext, "i18n": t,
                 "lang": t.language, "languages": [(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
-                "current_path": path, **values}
+                "current_path": path, "csrf_token": csrf,
+                "user": getattr(state, "user", None), "viewer": getattr(state, "viewer", None),
+                **values}
 
     def render(self, request: Request, t: Translator, name: str, values: dict[str, Any], *,
                blocks: Sequence[str] = (), status: int = 200) -> Response:

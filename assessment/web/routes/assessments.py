@@ -9,13 +9,16 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import services
+from assessment import accounts, services
 from assessment.framework import Factor
 from assessment.i18n import Translator
+from assessment.models import Assessment, Round, User
+from assessment.policy import Action
 from assessment.services import AnswerInput, AssessmentView, ServiceError
-from assessment.web.access import AssessmentRead, AssessmentWrite
+from assessment.web.access import AssessmentRead, AssessmentWrite, UserDep, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.htmx import wants_fragment
+from assessment.web.routes.accounts import client_address
 from reports.results import build_assessment_results, radar_chart_svg
 
 router = APIRouter()
@@ -57,9 +60,17 @@ def _questionnaire(request: Request, t: Translator, view: AssessmentView, factor
         "view": view, "factor": factor, "previous": previous, "following": following,
         "progress": services.progress(view.framework, view.answers), "oob": False,
         "posted": posted or {}, "errors": errors or {}, "message": message,
+        **_permissions(request, view),
     }
     return request.app.state.pages.page(request, t, "questionnaire.html", values,
                                         fragment=["questionnaire"], status=status)
+
+
+def _permissions(request: Request, view: AssessmentView) -> dict[str, bool]:
+    """What the viewer may do here, for showing controls (the routes check again)."""
+    viewer, org_id = request.state.viewer, view.organisation.id or 0
+    return {"can_write": may(viewer, "assessment", Action.write, org_id, view.unit.id),
+            "can_open_organisation": may(viewer, "organisation", Action.read, org_id)}
 
 
 def _answer_input(form: FormData, question_id: str) -> AnswerInput:
@@ -167,10 +178,18 @@ def save_answer(request: Request, session: SessionDep, t: TranslatorDep, registr
                                           blocks=["answer_status", "progress"])
 
 
+def _audit(session: SessionDep, request: Request, user: User, event: str,
+           assessment: Assessment) -> None:
+    round_ = session.get(Round, assessment.round_id)
+    accounts.audit(session, event, user=user, organisation_id=round_.organisation_id if round_
+                   else None, address=client_address(request), assessment=assessment.id,
+                   unit=assessment.unit_id, round=assessment.round_id)
+
+
 def _review(request: Request, t: Translator, view: AssessmentView, *,
             message: str | None = None, status: int = 200) -> Response:
     values = {"view": view, "progress": services.progress(view.framework, view.answers),
-              "message": message}
+              "message": message, **_permissions(request, view)}
     return request.app.state.pages.page(request, t, "review.html", values,
                                         fragment=["content"], status=status)
 
@@ -184,10 +203,12 @@ def show_review(request: Request, session: SessionDep, t: TranslatorDep, registr
 
 @router.post("/assessments/{assessment_id}/submit")
 def submit_assessment(request: Request, session: SessionDep, t: TranslatorDep,
-                      registry: RegistryDep, assessment: AssessmentWrite) -> Response:
+                      registry: RegistryDep, assessment: AssessmentWrite,
+                      user: UserDep) -> Response:
     """Submit: lock the answers and show the results."""
     try:
         services.submit_assessment(session, assessment)
+        _audit(session, request, user, "assessment_submitted", assessment)
     except ServiceError as exc:
         session.rollback()
         view = services.assessment_view(session, registry, assessment)
@@ -198,10 +219,12 @@ def submit_assessment(request: Request, session: SessionDep, t: TranslatorDep,
 
 @router.post("/assessments/{assessment_id}/reopen")
 def reopen_assessment(request: Request, session: SessionDep, t: TranslatorDep,
-                      registry: RegistryDep, assessment: AssessmentWrite) -> Response:
+                      registry: RegistryDep, assessment: AssessmentWrite,
+                      user: UserDep) -> Response:
     """Reopen a submitted assessment so its answers can change."""
     try:
         services.reopen_assessment(session, assessment)
+        _audit(session, request, user, "assessment_reopened", assessment)
     except ServiceError as exc:
         session.rollback()
         view = services.assessment_view(session, registry, assessment)
@@ -214,7 +237,7 @@ def _results(request: Request, t: Translator, view: AssessmentView, *,
              message: str | None = None, status: int = 200) -> Response:
     results = build_assessment_results(view)
     values = {"view": view, "results": results, "radar_svg": radar_chart_svg(results, t),
-              "message": message}
+              "message": message, **_permissions(request, view)}
     return request.app.state.pages.page(request, t, "results.html", values,
                                         fragment=["content"], status=status)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 
 from assessment.i18n import LANGUAGES
-from assessment.web.access import Public
+from assessment.web.access import PublicWrite
 from assessment.web.deps import LANGUAGE_COOKIE
 from assessment.web.pages import safe_next
 
@@ -17,7 +17,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @router.post("/language")
-def switch_language(_: Public, lang: Annotated[str, Form()] = "",
+def switch_language(_: PublicWrite, lang: Annotated[str, Form()] = "",
                     next: Annotated[str, Form()] = "/") -> RedirectResponse:
     """Remember the chosen language in a cookie and go back to the page."""
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -9,8 +9,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from assessment import services
-from assessment.models import Organisation
-from assessment.web.access import OrganisationRead, OrganisationWrite, SiteRead, SiteWrite
+from assessment.models import Organisation, Role
+from assessment.policy import Action, Viewer
+from assessment.web.access import OrganisationRead, OrganisationWrite, SiteRead, SiteWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.pages import empty_form, failed_form
 
@@ -24,7 +25,12 @@ def _see_other(url: str) -> RedirectResponse:
 
 def _home(request: Request, session: SessionDep, t: TranslatorDep, *,
           form: dict[str, Any] | None = None, status: int = 200) -> Response:
-    values = {"organisations": services.list_organisations(session),
+    viewer: Viewer = request.state.viewer
+    organisations = services.list_organisations(
+        session, None if viewer.is_admin else list(viewer.roles))
+    led = [o for o in organisations if viewer.role_in(o.id or 0) == Role.unit_lead]
+    values = {"organisations": [o for o in organisations if o not in led],
+              "led_rounds": [(o, services.list_rounds(session, o)) for o in led],
               "form": form or empty_form()}
     return request.app.state.pages.page(request, t, "home.html", values,
                                         fragment=["content"], status=status)
@@ -58,6 +64,7 @@ def _organisation_page(request: Request, session: SessionDep, t: TranslatorDep,
         "tree": services.unit_tree(session, organisation),
         "rounds": services.list_rounds(session, organisation),
         "frameworks": registry.current,
+        "can_edit": may(request.state.viewer, "organisation", Action.write, organisation.id or 0),
         "unit_form": unit_form or empty_form(),
         "round_form": round_form or empty_form(),
     }

@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from assessment import services
 from assessment.models import Organisation
-from assessment.web.access import RoundRead, RoundUnitWrite
+from assessment.policy import Action
+from assessment.web.access import RoundRead, RoundUnitWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 
 router = APIRouter()
@@ -21,11 +22,18 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
     organisation = session.get(Organisation, round_.organisation_id)
     assert organisation is not None  # guaranteed by the foreign key
     framework, version = services.round_framework(session, registry, round_)
+    viewer = request.state.viewer
+    org_id = organisation.id or 0
+    tree = [item for item in services.unit_tree(session, organisation)
+            if may(viewer, "unit", Action.read, org_id, item.unit.id)]
     assessments = services.assessments_in_round(session, round_)
     counts = services.answer_counts(session, [a.id for a in assessments.values() if a.id])
     values = {
         "round": round_, "organisation": organisation, "framework": framework,
-        "version": version, "tree": services.unit_tree(session, organisation),
+        "version": version, "tree": tree,
+        "writable": {item.unit.id for item in tree
+                     if may(viewer, "unit", Action.write, org_id, item.unit.id)},
+        "can_open_organisation": may(viewer, "organisation", Action.read, org_id),
         "assessments": assessments, "counts": counts,
         "question_count": sum(len(f.questions) for f in framework.factors),
     }

@@ -1,21 +1,53 @@
-"""Every route declares exactly one access rule, found from the app's own route table."""
+"""Access rules: every route has one, and the route × role matrix holds cell by cell.
+
+The routes come from the app's own route table, so a new route without a rule, or with a
+rule kind this table does not know, fails here. The expected outcomes are written out below
+as the specification, independent of `assessment.policy`.
+"""
 
 from __future__ import annotations
 
+import re
+from itertools import count
+
+import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session
 from starlette.routing import BaseRoute, Mount
 
+from assessment import accounts, services
+from assessment.framework import Framework
+from assessment.models import Role
+from tests.conftest import csrf_headers, set_cookie
+from tests.factories import make_organisation, make_unit, make_user
 
-def rules(dependant: Dependant) -> list[tuple[str, str]]:
-    found = []
-    for dep in dependant.dependencies:
-        rule = getattr(dep.call, "__access_rule__", None)
-        if rule is not None:
-            found.append(rule)
-        found += rules(dep)
-    return found
+ROLES = ["anonymous", "admin", "consultant", "leadership", "unit_lead", "outsider"]
+A, F, S, N, I = "allow", "forbidden", "sign_in", "not_found", "allow"  # noqa: E741
+# rule -> outcome per role, in ROLES order. "unit" rules are checked on the unit lead's own
+# unit (and its sub-unit) and on a sibling unit, where the unit lead is forbidden.
+EXPECTED: dict[tuple[str, str], list[str]] = {
+    ("public", "read"): [A, A, A, A, A, A],
+    ("public", "write"): [A, A, A, A, A, A],
+    ("site", "read"): [S, A, A, A, A, A],
+    ("site", "write"): [S, A, F, F, F, F],
+    ("account", "read"): [S, A, A, A, A, A],
+    ("account", "write"): [S, A, A, A, A, A],
+    ("users", "read"): [S, A, F, F, F, F],
+    ("users", "write"): [S, A, F, F, F, F],
+    ("organisation", "read"): [S, A, A, A, F, N],
+    ("organisation", "write"): [S, A, A, F, F, N],
+    ("members", "read"): [S, A, A, F, F, N],
+    ("members", "write"): [S, A, A, F, F, N],
+    ("audit", "read"): [S, A, A, F, F, N],
+    ("round", "read"): [S, A, A, A, A, N],
+    ("unit", "write"): [S, A, A, F, A, N],
+    ("assessment", "read"): [S, A, A, A, A, N],
+    ("assessment", "write"): [S, A, A, F, A, N],
+}
+SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
 
 def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
@@ -29,18 +61,114 @@ def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
     return found
 
 
-def test_every_route_has_exactly_one_access_rule(app: FastAPI) -> None:
-    routes = api_routes(app.routes)
-    assert len(routes) >= 12
-    for route in routes:
+def rules(dependant: Dependant) -> list[tuple[str, str]]:
+    found = []
+    for dep in dependant.dependencies:
+        rule = getattr(dep.call, "__access_rule__", None)
+        if rule is not None:
+            found.append((rule[0], str(rule[1])))
+        found += rules(dep)
+    return found
+
+
+def route_cases(app: FastAPI) -> list[tuple[str, str, tuple[str, str]]]:
+    cases = []
+    for route in api_routes(app.routes):
         found = rules(route.dependant)
         assert len(found) == 1, f"{route.methods} {route.path}: {found}"
-        resource, action = found[0]
-        unsafe = bool(route.methods & {"POST", "PUT", "PATCH", "DELETE"})
-        if resource != "public":
-            assert (action == "write") == unsafe, f"{route.methods} {route.path}: {action}"
+        for method in sorted(route.methods):
+            cases.append((method, route.path, found[0]))
+    return cases
+
+
+def test_every_route_has_exactly_one_known_rule(app: FastAPI) -> None:
+    cases = route_cases(app)
+    assert len(cases) >= 20
+    for method, path, rule in cases:
+        assert rule in EXPECTED, f"{method} {path}: no expectation for {rule}"
+        unsafe = method in {"POST", "PUT", "PATCH", "DELETE"}
+        assert (rule[1] == "write") == unsafe, f"{method} {path}: {rule}"
 
 
 def test_only_static_files_are_mounted(app: FastAPI) -> None:
-    mounts = [r.path for r in app.routes if isinstance(r, Mount)]
-    assert mounts == ["/static"]
+    assert [r.path for r in app.routes if isinstance(r, Mount)] == ["/static"]
+
+
+def classify(response) -> str:  # type: ignore[no-untyped-def]
+    if response.status_code in (303, 307) and response.headers["location"].startswith(
+            "/sign-in?"):
+        return S
+    return {403: F, 404: N}.get(response.status_code, A)
+
+
+@pytest.fixture
+def world(db: Session, framework: Framework) -> dict[str, object]:
+    """Organisation A (units P > C, and O) with a round and assessments; organisation B."""
+    org_a, org_b = make_organisation(db, name="A Oy"), make_organisation(db, name="B Oy")
+    parent = make_unit(db, organisation=org_a, name="P")
+    child = make_unit(db, organisation=org_a, name="C", parent=parent)
+    sibling = make_unit(db, organisation=org_a, name="O")
+    round_a = services.create_round(db, org_a, "Kevät", framework)
+    assessments = {u.name: services.get_or_create_assessment(db, round_a, u)
+                   for u in (parent, child, sibling)}
+    db.commit()
+    users = {
+        "admin": make_user(db, email="root@example.com", is_admin=True),
+        "consultant": make_user(db, email="c@example.com", organisation=org_a,
+                                role=Role.consultant),
+        "leadership": make_user(db, email="l@example.com", organisation=org_a,
+                                role=Role.leadership),
+        "unit_lead": make_user(db, email="u@example.com", organisation=org_a,
+                               role=Role.unit_lead, units=[parent]),
+        "outsider": make_user(db, email="o@example.com", organisation=org_b,
+                              role=Role.consultant),
+    }
+    _, token = accounts.invite(db, org_a, by=users["admin"], email="inv@example.com",
+                               name="Kutsuttu", role="leadership")
+    db.commit()
+    return {"org": org_a, "round": round_a, "units": {"P": parent, "C": child, "O": sibling},
+            "assessments": assessments, "users": users, "token": token,
+            "framework": framework}
+
+
+_dummy = count()
+
+
+def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore[type-arg]
+    framework: Framework = world["framework"]  # type: ignore[assignment]
+    values = {
+        "organisation_id": world["org"].id, "round_id": world["round"].id,  # type: ignore[attr-defined]
+        "unit_id": world["units"][unit].id,  # type: ignore[index]
+        "assessment_id": world["assessments"][unit].id,  # type: ignore[index]
+        "factor_id": framework.factors[0].id, "question_id": framework.factors[0].questions[0].id,
+        "token": world["token"],
+    }
+    if "{membership_id}" in path:
+        # A fresh member each time, so removing one never changes another cell.
+        member = make_user(db, email=f"dummy{next(_dummy)}@example.com",
+                           organisation=world["org"], role=Role.leadership)  # type: ignore[arg-type]
+        values["membership_id"] = accounts.memberships_of(db, member)[0][0].id
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+
+
+def test_route_role_matrix(app: FastAPI, db: Session, world: dict) -> None:  # type: ignore[type-arg]
+    cases = route_cases(app)
+    failures = []
+    for role_index, role in enumerate(ROLES):
+        with TestClient(app, headers={"Accept-Language": "en"}) as client:
+            csrf_headers(app, client)
+            for method, path, rule in cases:
+                units = ["P", "C", "O"] if rule[0] in ("unit", "assessment") else ["P"]
+                for unit in units:
+                    if role != "anonymous":
+                        user = world["users"][role]
+                        set_cookie(client, "session", app.state.sessions.value_for(user))
+                    url = fill(path, world, unit, db)
+                    response = client.request(method, url, follow_redirects=False)
+                    expected = EXPECTED[rule][role_index]
+                    if unit == "O":
+                        expected = SIBLING.get(role, expected)
+                    if classify(response) != expected:
+                        failures.append(f"{role} {method} {url}: {response.status_code}, "
+                                        f"expected {expected}")
+    assert failures == []
