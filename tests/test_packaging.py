@@ -35,21 +35,22 @@ def test_wheel_contains_the_data_and_runs_from_it(tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(target), str(wheel)], check=True, capture_output=True)
-    probe = (
+    probe = (  # runs from the installed copy only, outside the source tree
         "import assessment, fastapi.testclient as tc\n"
         "from assessment.resources import data_dir\n"
         "from assessment.settings import Settings\n"
         "from assessment.web.app import create_app\n"
         "from assessment.models import metadata\n"
-        "assert str(data_dir('templates')).startswith(%r), data_dir('templates')\n"
+        f"assert str(data_dir('templates')).startswith({str(target)!r})\n"
         "app = create_app(Settings(_env_file=None, database_url='sqlite://'))\n"
         "metadata.create_all(app.state.engine)\n"
         "with tc.TestClient(app) as client:\n"
         "    page = client.get('/', headers={'Accept-Language': 'fi'})\n"
-        "    assert page.status_code == 200 and 'Organisaatiot' in page.text\n"
+        "    assert page.status_code == 200 and '<html lang=\"fi\">' in page.text\n"
+        "    assert page.url.path == '/sign-in'\n"
         "    assert client.get('/static/vendor/htmx.min.js').status_code == 200\n"
         "print(assessment.__file__)\n"
-    ) % str(target)
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("MATURITY_FRAMEWORKS_DIR", None)
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,

@@ -1,4 +1,4 @@
-"""Access rules: every route has one, and the route × role matrix holds cell by cell.
+"""Access rules: every route has one, and the route-by-role matrix holds cell by cell.
 
 The routes come from the app's own route table, so a new route without a rule, or with a
 rule kind this table does not know, fails here. The expected outcomes are written out below

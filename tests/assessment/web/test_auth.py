@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from assessment import accounts
-from assessment.models import AuditEvent, Invitation, Membership, Role, User, utcnow
+from assessment.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    User,
+    utcnow,
+)
 from tests.conftest import csrf_headers, set_cookie, sign_in
 from tests.factories import PASSWORD, make_organisation, make_unit, make_user
 
@@ -25,7 +35,8 @@ def test_pages_need_a_sign_in_and_come_back_after_it(anonymous: TestClient, app:
     make_user(db, email="lead@example.com", organisation=organisation, role=Role.consultant)
     response = anonymous.get(f"/organisations/{organisation.id}?x=1", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/sign-in?next=%2Forganisations%2F{organisation.id}%3Fx%3D1"
+    expected = f"/sign-in?next=%2Forganisations%2F{organisation.id}%3Fx%3D1"
+    assert response.headers["location"] == expected
     fragment = anonymous.get(f"/organisations/{organisation.id}",
                              headers={"HX-Request": "true"})
     assert fragment.status_code == 401 and fragment.headers["HX-Redirect"].startswith("/sign-in")
@@ -84,18 +95,13 @@ def test_throttle_window_ends_after_fifteen_minutes(session: Session) -> None:
     make_user(session, email="slow@example.com")
     start = utcnow()
     for _ in range(10):
-        try:
+        with contextlib.suppress(accounts.SignInRefused):
             accounts.authenticate(session, email="slow@example.com", password="bad",
                                   address="10.0.0.1", now=start)
-        except accounts.SignInRefused:
-            pass
     session.commit()
-    try:
+    with pytest.raises(accounts.Throttled):
         accounts.authenticate(session, email="slow@example.com", password=PASSWORD,
                               address="10.0.0.2", now=start + timedelta(minutes=14))
-        raise AssertionError("not throttled")
-    except accounts.Throttled:
-        pass
     user = accounts.authenticate(session, email="slow@example.com", password=PASSWORD,
                                  address="10.0.0.2", now=start + timedelta(minutes=16))
     assert user.email == "slow@example.com"
@@ -124,7 +130,7 @@ def test_csrf_is_required_on_every_unsafe_request(client: TestClient, db: Sessio
     htmx = client.post("/organisations", data={"name": "Väärä"},
                        headers={"HX-Request": "true", "X-CSRF-Token": "bad"})
     assert htmx.status_code == 403
-    assert db.exec(select(AuditEvent).where(AuditEvent.event == "x")).all() == []
+    assert db.exec(select(Organisation)).all() == []
     ok = client.post("/organisations", data={"name": "Tokenilla", "csrf_token": token},
                      follow_redirects=False)
     assert ok.status_code == 303
