@@ -28,13 +28,16 @@ _UNITS: tuple[tuple[str, str | None, float, float], ...] = (
 # Some factors are harder everywhere: measuring and culture lag behind, as the seeds observe.
 _FACTOR_BIAS = {"goals": 0.2, "audiences-channels": 0.4, "activities": 0.1, "ownership": -0.1,
                 "listening": -0.3, "participation": 0.0, "measurement": -0.6, "culture": -0.4}
-_NOTES = (
-    "Vuosikello on olemassa, mutta sitä ei päivitetä säännöllisesti.",
-    "Julkaisut tehdään oman työn ohessa, kun ehditään.",
-    "Somevastaavan rooli on kirjattu työnkuvaan tänä vuonna.",
-    "Seurantatyökalu on hankittu, mutta raportteja ei analysoida.",
-    "Asiantuntijat kaipaavat koulutusta omien kanavien käyttöön.",
-)
+_NOTES = {
+    "goals": "Tavoitteet on kirjattu, mutta niitä ei ole käyty läpi johtoryhmässä.",
+    "audiences-channels": "Osalla yksiköistä on oma hiljainen tili, joka pitäisi yhdistää.",
+    "activities": "Vuosikello on olemassa, mutta sitä ei päivitetä säännöllisesti.",
+    "ownership": "Somevastaavan rooli on kirjattu työnkuvaan tänä vuonna.",
+    "listening": "Seurantatyökalu on hankittu, mutta raportteja ei analysoida.",
+    "participation": "Kommentteihin vastataan, kun ehditään; linjausta kritiikkiin ei ole.",
+    "measurement": "Seuraajamäärät raportoidaan, mutta niitä ei tulkita.",
+    "culture": "Asiantuntijat kaipaavat koulutusta omien kanavien käyttöön.",
+}
 
 
 # (email, name, role or None for the administrator, units a unit lead leads)
@@ -106,7 +109,7 @@ def _answers_for(rng: random.Random, framework: Framework, base: float,
                 choice = "not_applicable"
             else:
                 choice = str(_level(rng, centre, framework.stage_count))
-            note = rng.choice(_NOTES) if rng.random() < 0.08 else None
+            note = _NOTES.get(factor.id) if rng.random() < 0.06 else None
             inputs.append(services.AnswerInput(question.id, choice, note))
     return inputs
 
