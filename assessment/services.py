@@ -243,6 +243,9 @@ def clean_note(note: str | None) -> str | None:
     return text or None
 
 
+UNKNOWN_QUESTION = N_("This question is not part of the assessment's framework.")
+
+
 @dataclass(frozen=True)
 class ParsedAnswer:
     """A validated answer; `choice` None means only a note (or nothing) was given."""
@@ -258,7 +261,7 @@ def parse_answer(framework: Framework, item: AnswerInput) -> ParsedAnswer:
     try:
         framework.question(item.question_id)
     except KeyError:
-        raise InvalidInput(N_("Unknown question."), field="question_id") from None
+        raise InvalidInput(UNKNOWN_QUESTION, field="question_id") from None
     choice, level = _parse_choice(framework, item.choice) if item.choice else (None, None)
     return ParsedAnswer(item.question_id, choice, level, clean_note(item.note))
 

@@ -33,12 +33,23 @@ CSRF_MESSAGE = (N_("The form has expired"),
                    "page and try again."))
 
 
-def error_page(request: Request, status: int, detail: str | None = None) -> Response:
+class PageError(StarletteHTTPException):
+    """An error page with a specific, translatable message instead of the status's usual one."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(status_code=status_code)
+        self.message = message
+
+
+def error_page(request: Request, status: int, detail: str | None = None,
+               message: str | None = None) -> Response:
     """The error page for a status code, in the visitor's language."""
     t = translator_for(request)
     title, text = MESSAGES.get(status, (N_("Something went wrong"), N_("Please try again.")))
     if status == 403 and detail == "csrf":
         title, text = CSRF_MESSAGE
+    if message:
+        text = message
     pages = request.app.state.pages
     return pages.page(request, t, "error.html",
                       {"status": status, "title": t.gettext(title), "text": t.gettext(text)},
@@ -51,7 +62,8 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
         detail = exc.detail if isinstance(exc, StarletteHTTPException) else None
-        return error_page(request, status, detail if isinstance(detail, str) else None)
+        message = exc.message if isinstance(exc, PageError) else None
+        return error_page(request, status, detail if isinstance(detail, str) else None, message)
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,31 @@ def test_serve_refuses_an_invalid_framework_file(tmp_path: Path,
     result = runner.invoke(app, ["serve", "--port", "1"])
     assert result.exit_code == 1
     assert "bad.yaml" in result.output and "version: Field required" in result.output
+
+
+def test_user_create_makes_an_administrator_who_can_sign_in(sqlite_file: str) -> None:
+    from assessment import accounts
+
+    result = runner.invoke(app, ["user", "create", "--email", "Boss@Example.com", "--name",
+                                 "Pää Käyttäjä", "--admin"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert "created administrator boss@example.com" in result.output
+    again = runner.invoke(app, ["user", "create", "--email", "boss@example.com", "--name",
+                                "Toinen", "--password", "another long password"])
+    assert again.exit_code == 1 and "already an account" in again.output
+    engine = create_db_engine(sqlite_file)
+    with Session(engine) as session:
+        user = accounts.authenticate(session, email="boss@example.com",
+                                     password="a long enough password", address="cli")
+        assert user.is_admin
+    engine.dispose()
+
+
+def test_demo_prints_one_user_per_role(sqlite_file: str) -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0
+    for role in ("admin", "consultant", "leadership", "unit_lead"):
+        assert re.search(rf"^  {role}\s+\S+@demo\.example", result.output, re.M), role
+    password = re.search(r"with password (\S+)", result.output)
+    assert password is not None

@@ -40,9 +40,10 @@ def test_same_input_gives_the_same_bytes() -> None:
 
 
 def test_same_bytes_in_another_process() -> None:
-    code = ("import sys; sys.path.insert(0, %r); from tests.reports.test_radar import sample; "
+    code = (f"import sys; sys.path.insert(0, {str(HERE.parents[1])!r}); "
+            "from tests.reports.test_radar import sample; "
             "from reports.radar import render_radar_svg; "
-            "sys.stdout.write(render_radar_svg(sample()))") % str(HERE.parents[1])
+            "sys.stdout.write(render_radar_svg(sample()))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, env={**os.environ, "PYTHONHASHSEED": "123"})
     assert other.stdout == render_radar_svg(sample())

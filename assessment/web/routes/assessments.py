@@ -17,6 +17,7 @@ from assessment.policy import Action
 from assessment.services import AnswerInput, AssessmentView, ServiceError
 from assessment.web.access import AssessmentRead, AssessmentWrite, UserDep, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.errors import PageError
 from assessment.web.htmx import wants_fragment
 from assessment.web.routes.accounts import client_address
 from reports.results import build_assessment_results, radar_chart_svg
@@ -151,7 +152,8 @@ def save_answer(request: Request, session: SessionDep, t: TranslatorDep, registr
     try:
         factor, question = view.framework.question(question_id)
     except KeyError:
-        raise HTTPException(status_code=404) from None
+        # A question the round's framework does not have: bad input, nothing is stored.
+        raise PageError(422, services.UNKNOWN_QUESTION) from None
     item = _answer_input(form, question_id)
     try:
         services.save_answers(session, assessment, view.framework, [item])

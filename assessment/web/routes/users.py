@@ -35,6 +35,16 @@ def show_users(request: Request, session: SessionDep, t: TranslatorDep,
                                         fragment=["content"])
 
 
+@router.get("/audit")
+def show_site_audit_log(request: Request, session: SessionDep, t: TranslatorDep,
+                        _: UsersRead) -> Response:
+    """Every audit event, sign-ins included (they belong to no organisation)."""
+    events = accounts.audit_log(session, None)
+    return request.app.state.pages.page(request, t, "audit.html",
+                                        {"organisation": None, "events": events},
+                                        fragment=["content"])
+
+
 @router.post("/organisations/{organisation_id}/members")
 def add_existing_user(request: Request, session: SessionDep, t: TranslatorDep, _: UsersWrite,
                       user: UserDep, organisation_id: int, email: Text = None,

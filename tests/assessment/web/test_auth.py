@@ -221,3 +221,36 @@ def test_audit_log_records_sensitive_events(client: TestClient, db: Session) -> 
     page = client.get(f"/organisations/{organisation.id}/audit")
     assert page.status_code == 200
     assert "Invitation created" in text_of(page)
+
+
+def test_session_works_across_app_processes(tmp_path, db: Session) -> None:  # type: ignore[no-untyped-def]
+    from assessment.models import metadata
+    from assessment.web.app import create_app
+    from tests.conftest import make_settings
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = create_app(make_settings(url)), create_app(make_settings(url))
+    metadata.create_all(first.state.engine)
+    with Session(first.state.engine) as session:
+        make_user(session, email="shared@example.com", is_admin=True)
+    with TestClient(first) as one, TestClient(second) as two:
+        csrf_headers(first, one)
+        sign_in(one, "shared@example.com")
+        set_cookie(two, "session", one.cookies["session"])
+        assert two.get("/account").status_code == 200
+    for app in (first, second):
+        app.state.engine.dispose()
+
+
+def test_cookie_is_secure_over_https(app: FastAPI, db: Session) -> None:
+    make_user(db, email="tls@example.com")
+    with TestClient(app, base_url="https://testserver") as client:
+        csrf_headers(app, client)
+        response = client.post("/sign-in", data={"email": "tls@example.com",
+                                                 "password": PASSWORD}, follow_redirects=False)
+        assert response.status_code == 303 and "Secure" in response.headers["set-cookie"]
+
+
+def test_administrator_sees_sign_in_events(client: TestClient, db: Session) -> None:
+    page = client.get("/audit")
+    assert page.status_code == 200 and "Signed in" in text_of(page)

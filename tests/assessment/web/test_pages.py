@@ -232,12 +232,13 @@ def test_bad_answer_is_refused_with_a_message_and_nothing_stored(
     assert db.exec(select(Answer)).all() == []
 
 
-def test_unknown_question_is_404_and_stores_nothing(client: TestClient, db: Session,
+def test_unknown_question_is_422_and_stores_nothing(client: TestClient, db: Session,
                                                     framework: Framework) -> None:
     assessment = start_assessment(client, db, framework)
     response = client.post(f"/assessments/{assessment.id}/answers/no-such-question",
                            data={"choice-no-such-question": "3"}, headers=HX)
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert "not part of the assessment's framework" in text_of(response)
     assert db.exec(select(Answer)).all() == []
 
 
