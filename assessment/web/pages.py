@@ -10,11 +10,16 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from assessment.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
 from assessment.services import ServiceError
 from assessment.web.htmx import wants_fragment
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Redirect after a successful form post (303, so the browser follows with GET)."""
+    return RedirectResponse(url, status_code=303)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from assessment import accounts
@@ -13,7 +12,7 @@ from assessment.i18n import Translator
 from assessment.services import ServiceError
 from assessment.web.access import AccountRead, AccountWrite, Public, PublicWrite, UserDep
 from assessment.web.deps import SessionDep, TranslatorDep
-from assessment.web.pages import empty_form, failed_form, safe_next
+from assessment.web.pages import empty_form, failed_form, safe_next, see_other
 
 router = APIRouter()
 Text = Annotated[str | None, Form()]
@@ -51,7 +50,7 @@ def sign_in(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWr
         return _sign_in_page(request, t, next_url=target, form=form,
                              status=429 if isinstance(exc, accounts.Throttled) else 400)
     session.commit()
-    response = RedirectResponse(target, status_code=303)
+    response = see_other(target)
     request.app.state.sessions.issue(request, response, user)
     return response
 
@@ -59,7 +58,7 @@ def sign_in(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWr
 @router.post("/sign-out")
 def sign_out(request: Request, _: PublicWrite) -> Response:
     """End the session."""
-    response = RedirectResponse("/sign-in", status_code=303)
+    response = see_other("/sign-in")
     request.app.state.sessions.clear(request, response)
     return response
 
@@ -91,7 +90,7 @@ def change_password(request: Request, session: SessionDep, t: TranslatorDep, _: 
         form = failed_form(t, exc, {"current_password": None, "new_password": None})
         return _account_page(request, t, form=form, status=exc.status)
     session.commit()
-    response = RedirectResponse("/account?saved=1", status_code=303)
+    response = see_other("/account?saved=1")
     request.app.state.sessions.issue(request, response, user)
     return response
 
@@ -129,6 +128,6 @@ def accept_invitation(request: Request, session: SessionDep, t: TranslatorDep,
         form = failed_form(t, exc, {"password": None})
         return _invitation_page(request, t, session, token, form=form, status=exc.status)
     session.commit()
-    response = RedirectResponse("/", status_code=303)
+    response = see_other("/")
     request.app.state.sessions.issue(request, response, user)
     return response

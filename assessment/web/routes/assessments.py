@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -19,6 +18,7 @@ from assessment.web.access import AssessmentRead, AssessmentWrite, UserDep, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.errors import PageError
 from assessment.web.htmx import wants_fragment
+from assessment.web.pages import see_other
 from assessment.web.routes.accounts import client_address
 from reports.results import build_assessment_results, radar_chart_svg
 
@@ -32,9 +32,6 @@ async def read_form(request: Request) -> FormData:
 
 FormDep = Annotated[FormData, Depends(read_form)]
 
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _factor_or_404(view: AssessmentView, factor_id: str) -> Factor:
@@ -91,12 +88,12 @@ def open_assessment(session: SessionDep, registry: RegistryDep,
     """Continue where the unit left off: the first factor with unanswered questions."""
     view = services.assessment_view(session, registry, assessment)
     if view.locked:
-        return _see_other(f"/assessments/{assessment.id}/results")
+        return see_other(f"/assessments/{assessment.id}/results")
     progress = services.progress(view.framework, view.answers)
     target = next((p.factor_id for p in progress if not p.complete), None)
     if target is None:
-        return _see_other(f"/assessments/{assessment.id}/review")
-    return _see_other(f"/assessments/{assessment.id}/factors/{target}")
+        return see_other(f"/assessments/{assessment.id}/review")
+    return see_other(f"/assessments/{assessment.id}/factors/{target}")
 
 
 @router.get("/assessments/{assessment_id}/factors/{factor_id}")
@@ -138,10 +135,10 @@ def save_factor(request: Request, session: SessionDep, t: TranslatorDep, registr
     previous, following = _neighbours(view, factor)
     go = form.get("go")
     if go == "previous" and previous is not None:
-        return _see_other(f"/assessments/{assessment.id}/factors/{previous.id}")
+        return see_other(f"/assessments/{assessment.id}/factors/{previous.id}")
     if following is None or go == "review":
-        return _see_other(f"/assessments/{assessment.id}/review")
-    return _see_other(f"/assessments/{assessment.id}/factors/{following.id}")
+        return see_other(f"/assessments/{assessment.id}/review")
+    return see_other(f"/assessments/{assessment.id}/factors/{following.id}")
 
 
 @router.post("/assessments/{assessment_id}/answers/{question_id}")
@@ -171,7 +168,7 @@ def save_answer(request: Request, session: SessionDep, t: TranslatorDep, registr
                                               blocks=["answer_status"], status=exc.status)
     session.commit()
     if not wants_fragment(request):
-        return _see_other(f"/assessments/{assessment.id}/factors/{factor.id}#q-{question_id}")
+        return see_other(f"/assessments/{assessment.id}/factors/{factor.id}#q-{question_id}")
     view = services.assessment_view(session, registry, assessment)
     values = {"question": question, "factor": factor, "error": None, "saved": True,
               "oob": True, "view": view,
@@ -216,7 +213,7 @@ def submit_assessment(request: Request, session: SessionDep, t: TranslatorDep,
         view = services.assessment_view(session, registry, assessment)
         return _review(request, t, view, message=t.gettext(exc.message), status=exc.status)
     session.commit()
-    return _see_other(f"/assessments/{assessment.id}/results")
+    return see_other(f"/assessments/{assessment.id}/results")
 
 
 @router.post("/assessments/{assessment_id}/reopen")
@@ -232,7 +229,7 @@ def reopen_assessment(request: Request, session: SessionDep, t: TranslatorDep,
         view = services.assessment_view(session, registry, assessment)
         return _results(request, t, view, message=t.gettext(exc.message), status=exc.status)
     session.commit()
-    return _see_other(f"/assessments/{assessment.id}")
+    return see_other(f"/assessments/{assessment.id}")
 
 
 def _results(request: Request, t: Translator, view: AssessmentView, *,

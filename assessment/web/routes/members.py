@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from assessment import accounts, services
@@ -14,7 +13,7 @@ from assessment.models import Membership, Organisation, Role, User, utcnow
 from assessment.services import ServiceError
 from assessment.web.access import AuditRead, MembersRead, MembersWrite, UserDep
 from assessment.web.deps import SessionDep, TranslatorDep
-from assessment.web.pages import empty_form, failed_form
+from assessment.web.pages import empty_form, failed_form, see_other
 
 router = APIRouter()
 Text = Annotated[str | None, Form()]
@@ -95,7 +94,7 @@ def change_role(request: Request, session: SessionDep, t: TranslatorDep,
         form = failed_form(t, exc, {"role": role})
         return _members_page(request, session, t, organisation, form=form, status=exc.status)
     session.commit()
-    return RedirectResponse(f"/organisations/{organisation.id}/members", status_code=303)
+    return see_other(f"/organisations/{organisation.id}/members")
 
 
 @router.post("/organisations/{organisation_id}/members/{membership_id}/remove")
@@ -104,7 +103,7 @@ def remove_member(session: SessionDep, organisation: MembersWrite, user: UserDep
     """Remove a member from the organisation (their account stays)."""
     accounts.revoke(session, _membership(session, organisation, membership_id), by=user)
     session.commit()
-    return RedirectResponse(f"/organisations/{organisation.id}/members", status_code=303)
+    return see_other(f"/organisations/{organisation.id}/members")
 
 
 @router.get("/organisations/{organisation_id}/audit")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from assessment import services
@@ -13,14 +12,11 @@ from assessment.models import Organisation, Role
 from assessment.policy import Action, Viewer
 from assessment.web.access import OrganisationRead, OrganisationWrite, SiteRead, SiteWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
-from assessment.web.pages import empty_form, failed_form
+from assessment.web.pages import empty_form, failed_form, see_other
 
 router = APIRouter()
 OptionalText = Annotated[str | None, Form()]
 
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _home(request: Request, session: SessionDep, t: TranslatorDep, *,
@@ -52,7 +48,7 @@ def create_organisation(request: Request, session: SessionDep, t: TranslatorDep,
         form = failed_form(t, exc, {"name": name})
         return _home(request, session, t, form=form, status=exc.status)
     session.commit()
-    return _see_other(f"/organisations/{organisation.id}")
+    return see_other(f"/organisations/{organisation.id}")
 
 
 def _organisation_page(request: Request, session: SessionDep, t: TranslatorDep,
@@ -99,7 +95,7 @@ def create_unit(request: Request, session: SessionDep, t: TranslatorDep, registr
         return _organisation_page(request, session, t, registry, organisation,
                                   unit_form=form, status=exc.status)
     session.commit()
-    return _see_other(f"/organisations/{organisation.id}#units")
+    return see_other(f"/organisations/{organisation.id}#units")
 
 
 @router.post("/organisations/{organisation_id}/rounds")
@@ -120,4 +116,4 @@ def create_round(request: Request, session: SessionDep, t: TranslatorDep, regist
         return _organisation_page(request, session, t, registry, organisation,
                                   round_form=form, status=exc.status)
     session.commit()
-    return _see_other(f"/rounds/{round_.id}")
+    return see_other(f"/rounds/{round_.id}")

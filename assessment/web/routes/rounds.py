@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from assessment import services
@@ -11,6 +10,7 @@ from assessment.models import Organisation
 from assessment.policy import Action
 from assessment.web.access import RoundRead, RoundUnitWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.pages import see_other
 
 router = APIRouter()
 
@@ -45,4 +45,4 @@ def start_self_assessment(session: SessionDep, target: RoundUnitWrite) -> Respon
     """Open the unit's self-assessment in the round, creating it on first use."""
     assessment = services.get_or_create_assessment(session, target.round, target.unit)
     session.commit()
-    return RedirectResponse(f"/assessments/{assessment.id}", status_code=303)
+    return see_other(f"/assessments/{assessment.id}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 from starlette.responses import Response
 
@@ -14,7 +13,7 @@ from assessment.models import Membership, Organisation, User
 from assessment.services import ServiceError
 from assessment.web.access import UserDep, UsersRead, UsersWrite
 from assessment.web.deps import SessionDep, TranslatorDep
-from assessment.web.pages import failed_form
+from assessment.web.pages import failed_form, see_other
 from assessment.web.routes.members import _members_page
 
 router = APIRouter()
@@ -66,4 +65,4 @@ def add_existing_user(request: Request, session: SessionDep, t: TranslatorDep, _
         form = failed_form(t, exc, {"email": email, "role": role})
         return _members_page(request, session, t, organisation, form=form, status=exc.status)
     session.commit()
-    return RedirectResponse(f"/organisations/{organisation.id}/members", status_code=303)
+    return see_other(f"/organisations/{organisation.id}/members")
