@@ -1,31 +1,60 @@
 """Radar charts as deterministic, inline-ready SVG (matplotlib Figure API, never pyplot).
 
-The core factor is drawn in the centre as a badge with its values, not as one more axis:
-the framework says everything else rests on it.
+The core factor is drawn in the centre as a badge with its name and values, not as one more
+axis: the framework says everything else rests on it. The radial scale starts at the badge's
+edge, so the badge never covers data (scores are means of stage levels, so never below 1).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
 import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from html import escape
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-import matplotlib
+import matplotlib.style
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Circle, Rectangle
 from matplotlib.projections.polar import PolarAxes
+from matplotlib.textpath import text_to_path
 
-# Okabe–Ito: distinguishable with colour-blindness, dark enough on white.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000")
-LINESTYLES = {"solid": "-", "dashed": "--", "dotted": ":"}
-MARKERS = ("o", "s", "^", "D", "v")
-_RC = {"svg.hashsalt": "some-maturity", "svg.fonttype": "none", "font.family": "DejaVu Sans",
-       "font.size": 10, "axes.unicode_minus": False}
+LineStyle = Literal["solid", "dashed", "dotted"]
+
+# Okabe–Ito, ordered so the first four have at least 3:1 contrast on white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#000000", "#CC79A7")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINESTYLES: dict[str, str] = {"solid": "-", "dashed": "--", "dotted": ":"}
+
+FONT = "DejaVu Sans"
+INK, MUTED, GRID = "#1b1f24", "#3d4752", "#b8c0c8"
+RADIUS = 145.0  # plot radius in points; all other sizes are in points too
+CORE_FRACTION = 0.29  # of the plot radius, kept for the core badge when there is one
+AXIS_FONT, RING_FONT, LEGEND_FONT, CORE_VALUE_FONT = 10.5, 8.5, 10.0, 10.5
+AXIS_WRAP, LABEL_PAD, MIN_LABEL_ROOM = 18, 9.0, 120.0
+CORE_NAME_SIZES = (8.5, 8.0, 7.5, 7.0)
+CORE_WRAPS = (18, 16, 14, 12, 10)
+LINE_SPACING = 1.2
+
+# rcParams are process-wide, so two renders in different threads (plain `def` routes run in a
+# thread pool) must not interleave their rc_context enter and exit.
+_RENDER_LOCK = threading.Lock()
+_RC: dict[str, Any] = {
+    "svg.hashsalt": "some-maturity-radar",
+    "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
+    # The browser draws the text: DejaVu Sans as laid out here, else a metrically close sans.
+    "font.family": [FONT, "sans-serif"],
+    "font.sans-serif": [FONT, "Verdana"],
+    "font.size": AXIS_FONT,
+}
+_METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
+_CORE_GID = "core"
 
 
 def _one_decimal(value: float) -> str:
@@ -34,11 +63,16 @@ def _one_decimal(value: float) -> str:
 
 @dataclass(frozen=True)
 class RadarSeries:
-    """One line on the chart: a value (or None) per axis."""
+    """One line on the chart: a value (or None for no value) per axis."""
 
     label: str
     values: tuple[float | None, ...]
-    style: str = "solid"
+    style: LineStyle = "solid"
+
+    def __post_init__(self) -> None:
+        if self.style not in LINESTYLES:
+            raise ValueError(f"series {self.label!r}: unknown style {self.style!r}, "
+                             f"expected one of {', '.join(LINESTYLES)}")
 
 
 @dataclass(frozen=True)
@@ -53,94 +87,329 @@ class RadarChart:
     core_values: tuple[float | None, ...] = ()
     number_format: Callable[[float], str] = field(default=_one_decimal)
 
-
-def _segments(angles: list[float], values: tuple[float | None, ...]
-              ) -> list[tuple[list[float], list[float]]]:
-    """Runs of consecutive present values around the closed polygon."""
-    n = len(values)
-    if all(v is not None for v in values):
-        closed = [*range(n), 0]
-        return [([angles[i] for i in closed], [float(values[i] or 0) for i in closed])]
-    runs: list[tuple[list[float], list[float]]] = []
-    start = next((i for i in range(n) if values[i] is None), 0)
-    current: tuple[list[float], list[float]] = ([], [])
-    for step in range(1, n + 1):
-        i = (start + step) % n
-        value = values[i]
-        if value is None:
-            if current[0]:
-                runs.append(current)
-            current = ([], [])
-            continue
-        # Past the last axis the angle continues beyond 2π so the segment stays short.
-        angle = angles[i] + (2 * math.pi if current[0] and angles[i] < current[0][-1] else 0)
-        current[0].append(angle)
-        current[1].append(float(value))
-    if current[0]:
-        runs.append(current)
-    return runs
-
-
-def _draw(chart: RadarChart) -> Figure:
-    count = len(chart.axes)
-    top = len(chart.levels)
-    angles = [2 * math.pi * i / count for i in range(count)]
-    figure = Figure(figsize=(7.0, 7.0))
-    axes = cast(PolarAxes, figure.add_axes((0.15, 0.19, 0.7, 0.66), projection="polar"))
-    axes.set_theta_offset(math.pi / 2)
-    axes.set_theta_direction(-1)
-    axes.set_ylim(0, top)
-    axes.set_yticks(range(1, top + 1))
-    axes.set_yticklabels(chart.levels, fontsize=8, color="#4a5560")
-    axes.set_rlabel_position(180 / count)
-    axes.set_xticks(angles)
-    axes.set_xticklabels([textwrap.fill(a, 18) for a in chart.axes], fontsize=10)
-    axes.tick_params(axis="x", pad=14)
-    axes.grid(color="#b8c0c8", linewidth=0.8)
-    axes.spines["polar"].set_color("#8a949e")
-    labelled = False
-    for index, series in enumerate(chart.series):
-        colour = PALETTE[index % len(PALETTE)]
-        style = LINESTYLES.get(series.style, "-")
-        marker = MARKERS[index % len(MARKERS)]
-        for number, (xs, ys) in enumerate(_segments(angles, series.values)):
-            axes.plot(xs, ys, color=colour, linestyle=style, linewidth=2.2, marker=marker,
-                      markersize=6, label=series.label if number == 0 else None)
-            labelled = True
-            if index == 0 and len(xs) == count + 1:
-                axes.fill(xs, ys, color=colour, alpha=0.12)
-    if chart.core_label:
-        _core_badge(figure, axes, chart)
-    if labelled:
-        figure.legend(loc="lower center", ncols=min(3, len(chart.series)), frameon=False,
-                      fontsize=10)
-    return figure
-
-
-def _core_badge(figure: Figure, axes: PolarAxes, chart: RadarChart) -> None:
-    values = " / ".join(chart.number_format(v) if v is not None else "–"
-                        for v in chart.core_values)
-    badge = Circle((0.5, 0.5), 0.085, transform=axes.transAxes,
-                   facecolor="white", edgecolor="#1b1f24", linewidth=2.5, alpha=0.95,
-                   zorder=10)
-    axes.add_artist(badge)
-    axes.text(0.5, 0.5, values, transform=axes.transAxes,
-              ha="center", va="center", fontsize=11 if len(chart.core_values) < 2 else 8,
-              fontweight="bold", zorder=11, color="#1b1f24")
-    figure.text(0.5, 0.965, f"◉ {chart.core_label}: {values}", ha="center", va="top",
-                fontsize=10.5, fontweight="bold", color="#1b1f24")
+    def __post_init__(self) -> None:
+        if len(self.axes) < 2:
+            raise ValueError(f"a radar chart needs at least 2 axes, got {len(self.axes)}")
+        if not self.levels:
+            raise ValueError("a radar chart needs at least one level")
+        for series in self.series:
+            if len(series.values) != len(self.axes):
+                raise ValueError(f"series {series.label!r} has {len(series.values)} values "
+                                 f"for {len(self.axes)} axes")
+        if self.core_values and len(self.core_values) != len(self.series):
+            raise ValueError(f"{len(self.core_values)} core values for "
+                             f"{len(self.series)} series")
 
 
 def render_radar_svg(chart: RadarChart) -> str:
-    """The chart as SVG: byte-identical for the same input, ready to inline in HTML."""
-    with matplotlib.rc_context(cast(Any, _RC)):
+    """Draw the chart as SVG: byte-identical for the same input, ready to inline in HTML."""
+    # Defaults first, so a matplotlibrc or the caller's rcParams cannot change the bytes.
+    with _RENDER_LOCK, matplotlib.style.context(["default", _RC]):
         figure = _draw(chart)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
+        figure.savefig(buffer, format="svg", metadata=_METADATA, bbox_inches="tight",
+                       pad_inches=0.08)
+    return _inline_ready(buffer.getvalue(), chart)
+
+
+# Drawing ----------------------------------------------------------------------------------
+
+def _draw(chart: RadarChart) -> Figure:
+    count, top = len(chart.axes), len(chart.levels)
+    angles = [2 * math.pi * i / count for i in range(count)]
+    side = 2 * RADIUS / 72 + 4.0  # inches; the saved SVG is cropped to what is drawn
+    figure = Figure(figsize=(side, side))
+    extent = 2 * RADIUS / 72 / side
+    axes = cast(PolarAxes, figure.add_axes(
+        ((1 - extent) / 2, (1 - extent) / 2, extent, extent), projection="polar"))
+    hole = CORE_FRACTION if chart.core_label else 0.0
+    _grid(axes, chart, angles, hole)
+    labels = _axis_labels(chart.axes, angles)
+    for number, label in enumerate(labels):
+        _text_block(axes, label.rows, (label.angle, top), "data", label.offset,
+                    label.horizontal, f"axis-{number}")
+    drawn = [s for i, s in enumerate(chart.series) if _plot_series(axes, i, s, angles)]
+    if chart.core_label:
+        _core_badge(axes, chart, hole)
+    # An invisible strut keeps the cropped width at least this wide, so text comes out the same
+    # size whichever framework's chart a page shows at 100% width.
+    half = (RADIUS + MIN_LABEL_ROOM) / (2 * RADIUS)
+    figure.add_artist(Rectangle((0.5 - half, 0.5), 2 * half, 0.0, transform=axes.transAxes,
+                                fill=False, linewidth=0.0, clip_on=False))
+    if drawn:
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, _legend_top(labels)),
+                    ncols=min(2, len(drawn)), frameon=False, fontsize=LEGEND_FONT,
+                    handlelength=3.2, columnspacing=2.0)
+    return figure
+
+
+def _grid(axes: PolarAxes, chart: RadarChart, angles: list[float], hole: float) -> None:
+    """Rings at each stage level, labelled, and a spoke per axis."""
+    top = len(chart.levels)
+    axes.set_theta_offset(math.pi / 2)  # first axis at 12 o'clock ...
+    axes.set_theta_direction(-1)  # ... going clockwise
+    axes.set_rorigin(-top * hole / (1 - hole))
+    axes.set_ylim(0, top)
+    axes.set_xticks(angles, labels=[""] * len(angles))
+    axes.set_yticks(range(1, top + 1), labels=[""] * top)
+    axes.grid(color=GRID, linewidth=0.8)
+    axes.spines["polar"].set_color(GRID)
+    axes.spines["polar"].set_linewidth(0.8)
+    between = math.pi / len(angles)  # halfway between the first two axes
+    for level, name in enumerate(chart.levels, start=1):
+        axes.text(between, level, name, fontsize=RING_FONT, color=MUTED, ha="center",
+                  va="center", zorder=2.5,
+                  bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
+                        "edgecolor": "none", "alpha": 0.85})
+
+
+def _plot_series(axes: PolarAxes, index: int, series: RadarSeries,
+                 angles: list[float]) -> bool:
+    """Draw one series' runs of present values; False when it has none."""
+    colour = PALETTE[index % len(PALETTE)]
+    runs = list(_runs(angles, series.values))
+    for number, (xs, ys) in enumerate(runs):
+        axes.plot(xs, ys, color=colour, linestyle=LINESTYLES[series.style], linewidth=2.2,
+                  marker=MARKERS[index % len(MARKERS)], markersize=6.5,
+                  markevery=slice(0, len(angles)),  # a closed ring's last point is its first
+                  markeredgecolor="white", markeredgewidth=0.8, zorder=3 + index,
+                  label=series.label if number == 0 else None)
+    if index == 0 and len(runs) == 1 and len(runs[0][0]) == len(angles) + 1:
+        axes.fill(*runs[0], color=colour, alpha=0.12, zorder=2)
+    return bool(runs)
+
+
+def _runs(angles: list[float], values: tuple[float | None, ...]
+          ) -> Iterator[tuple[list[float], list[float]]]:
+    """Runs of consecutive present values around the ring; a full ring comes back closed."""
+    count = len(values)
+    present = [float(v) for v in values if v is not None]
+    if len(present) == count:
+        yield [*angles, angles[0] + 2 * math.pi], [*present, present[0]]
+        return
+    start = next(i for i, v in enumerate(values) if v is None)  # a run never spans a gap
+    xs: list[float] = []
+    ys: list[float] = []
+    for step in range(1, count + 1):
+        i = (start + step) % count
+        value = values[i]
+        if value is None:
+            if xs:
+                yield xs, ys
+            xs, ys = [], []
+            continue
+        # Past the last axis the angle goes on beyond 2π, so the segment stays short.
+        xs.append(angles[i] + (2 * math.pi if xs and angles[i] < xs[-1] else 0.0))
+        ys.append(float(value))
+    if xs:
+        yield xs, ys
+
+
+# Text -------------------------------------------------------------------------------------
+
+Row = tuple[str, float, float, str]  # one line: text, offset from the block's middle, size, weight
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    # Break only at spaces, so the lines joined with spaces give back the label (searchable).
+    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False) or [text]
+
+
+def _width(text: str, size: float, weight: str = "normal") -> float:
+    font = FontProperties(family=FONT, size=size, weight=weight)
+    return float(text_to_path.get_text_width_height_descent(text, font, ismath=False)[0])
+
+
+def _stack(lines: list[tuple[str, float, str, float]]) -> list[Row]:
+    """Lines (text, size, weight, height) stacked downwards around the block's middle."""
+    y = sum(height for *_, height in lines) / 2
+    rows = []
+    for text, size, weight, height in lines:
+        rows.append((text, y - height / 2, size, weight))
+        y -= height
+    return rows
+
+
+def _text_block(axes: PolarAxes, rows: list[Row], xy: tuple[float, float], coords: str,
+                offset: tuple[float, float], horizontal: str, gid: str) -> None:
+    """Draw a multi-line block a line at a time; _join_lines makes it one <text> again.
+
+    Single-line texts keep their text-anchor in the SVG, so the lines stay aligned even when
+    the browser falls back to another font.
+    """
+    anchor = {"left": 0.0, "center": 0.5, "right": 1.0}[horizontal]
+    for number, (text, dy, size, weight) in enumerate(rows):
+        # Every line but the last gets a trailing space in the SVG (so copy and find see
+        # words, not "andbuilding"); shift it so the visible text stays where it belongs.
+        dx = anchor * _width(" ", size) if number < len(rows) - 1 else 0.0
+        axes.annotate(text, xy=xy, xycoords=coords, xytext=(offset[0] + dx, offset[1] + dy),
+                      textcoords="offset points", ha=horizontal, va="center", fontsize=size,
+                      fontweight=weight, color=INK, zorder=11, gid=gid,
+                      annotation_clip=False)
+
+
+@dataclass(frozen=True)
+class _AxisLabel:
+    """An axis label placed outside the rings; its box is in points from the centre."""
+
+    rows: list[Row]
+    angle: float
+    distance: float  # from the centre to the anchor
+    horizontal: str
+    vertical: str
+    width: float
+    height: float
+
+    @property
+    def offset(self) -> tuple[float, float]:
+        """From the axis' outer end to the middle of the block, in points."""
+        pad = self.distance - RADIUS
+        middle = {"bottom": 0.5, "center": 0.0, "top": -0.5}[self.vertical] * self.height
+        return pad * math.sin(self.angle), pad * math.cos(self.angle) + middle
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Left, bottom, right, top, in points from the centre."""
+        x, y = self.distance * math.sin(self.angle), self.distance * math.cos(self.angle)
+        left = x - {"left": 0.0, "center": 0.5, "right": 1.0}[self.horizontal] * self.width
+        bottom = y - {"bottom": 0.0, "center": 0.5, "top": 1.0}[self.vertical] * self.height
+        return left, bottom, left + self.width, bottom + self.height
+
+
+def _alignment(angle: float) -> tuple[str, str]:
+    """Anchor a label on the side facing the chart, so long labels grow away from it."""
+    x, y = math.sin(angle), math.cos(angle)
+    horizontal = "left" if x > 0.1 else "right" if x < -0.1 else "center"
+    vertical = "bottom" if y > 0.1 else "top" if y < -0.1 else "center"
+    return horizontal, vertical
+
+
+def _axis_labels(names: tuple[str, ...], angles: list[float]) -> list[_AxisLabel]:
+    """Wrapped labels facing their axes, each moved outwards until it overlaps no other."""
+    placed: list[_AxisLabel] = []
+    for name, angle in zip(names, angles, strict=True):
+        lines = _wrap(name, AXIS_WRAP)
+        rows = _stack([(line, AXIS_FONT, "normal", LINE_SPACING * AXIS_FONT) for line in lines])
+        label = _AxisLabel(rows, angle, RADIUS + LABEL_PAD, *_alignment(angle),
+                           width=max(_width(line, AXIS_FONT) for line in lines),
+                           height=len(lines) * LINE_SPACING * AXIS_FONT)
+        # With many axes, neighbours' labels would overlap: step this one further out.
+        for _ in range(20):
+            if not any(_overlap(label.box, other.box) for other in placed):
+                break
+            label = replace(label, distance=label.distance + 4.0)
+        placed.append(label)
+    return placed
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
+             margin: float = 2.0) -> bool:
+    return (a[0] < b[2] + margin and b[0] < a[2] + margin
+            and a[1] < b[3] + margin and b[1] < a[3] + margin)
+
+
+def _legend_top(labels: list[_AxisLabel]) -> float:
+    """Where the legend starts, in axes fractions: below the rings and the lowest label."""
+    lowest = min([-RADIUS, *(label.box[1] for label in labels)])
+    return 0.5 + (lowest - 12.0) / (2 * RADIUS)
+
+
+# The core badge ---------------------------------------------------------------------------
+
+def _core_badge(axes: PolarAxes, chart: RadarChart, hole: float) -> None:
+    """The core factor in the centre: a ringed badge with its name and one value per series."""
+    axes.add_artist(Circle((0.5, 0.5), hole / 2, transform=axes.transAxes, facecolor="white",
+                           edgecolor=INK, linewidth=2.5, alpha=0.92, zorder=10))
+    values = _core_values(chart)
+    # Two values to a line, in legend order, so three or more series still fit.
+    value_lines = [" / ".join(values[i:i + 2]) for i in range(0, len(values), 2)]
+    rows = _fit_core(chart.core_label or "", value_lines, RADIUS * hole - 4.0)
+    _text_block(axes, rows, (0.5, 0.5), "axes fraction", (0.0, 0.0), "center", _CORE_GID)
+
+
+def _core_values(chart: RadarChart) -> list[str]:
+    return [chart.number_format(v) if v is not None else "–" for v in chart.core_values]
+
+
+def _core_rows(name_lines: list[str], size: float, value_lines: list[str]) -> list[Row]:
+    return _stack([(line, size, "normal", LINE_SPACING * size) for line in name_lines]
+                  + [(line, CORE_VALUE_FONT, "bold", LINE_SPACING * CORE_VALUE_FONT + 2.0)
+                     for line in value_lines])
+
+
+def _fit_core(name: str, value_lines: list[str], radius: float) -> list[Row]:
+    """The largest name size and widest wrapping that fit the badge; else a shortened name."""
+    tries = [_wrap(name, width) for width in CORE_WRAPS]
+    for size in CORE_NAME_SIZES:
+        for lines in tries:
+            rows = _core_rows(lines, size, value_lines)
+            if _fits(rows, radius):
+                return rows
+    # The full name is still in the badge's tooltip.
+    size = CORE_NAME_SIZES[-1]
+    for most in (3, 2, 1):
+        lines = textwrap.wrap(name, CORE_WRAPS[-2], max_lines=most, placeholder=" …",
+                              break_on_hyphens=False)
+        rows = _core_rows(lines, size, value_lines)
+        if _fits(rows, radius):
+            return rows
+    return _core_rows([], size, value_lines)
+
+
+def _fits(rows: list[Row], radius: float) -> bool:
+    for text, offset, size, weight in rows:
+        far = abs(offset) + LINE_SPACING * size / 2
+        if (_width(text, size, weight) / 2) ** 2 + far**2 > radius**2:
+            return False
+    return True
+
+
+# Inline-ready SVG -------------------------------------------------------------------------
+
+# One line drawn by _text_block, then more lines of the same block.
+_LINE = r'<g id="{gid}">\s*<text [^>]*>[^<]*</text>\s*</g>\s*'
+_BLOCK = re.compile(_LINE.format(gid=r"(?P<gid>axis-\d+|core)") + "(?:"
+                    + _LINE.format(gid="(?P=gid)") + ")*")
+_TEXT = re.compile(r'<text style="(?P<style>[^"]*)" x="(?P<x>[^"]*)" y="(?P<y>[^"]*)"'
+                   r'[^>]*>(?P<text>[^<]*)</text>')
+
+
+def _join_lines(svg: str, tooltip: str) -> str:
+    """Each multi-line block as one <text> of <tspan> lines: found, copied and read whole."""
+
+    def joined(block: re.Match[str]) -> str:
+        lines = list(_TEXT.finditer(block[0]))
+        if not lines:  # not a line-at-a-time block after all: leave it as drawn
+            return block[0]
+        style = lines[0]["style"]
+        spans = "".join(
+            f'<tspan x="{line["x"]}" y="{line["y"]}"'
+            + (f' style="{line["style"]}"' if line["style"] != style else "")
+            + f'>{line["text"]}{" " if number < len(lines) - 1 else ""}</tspan>'
+            for number, line in enumerate(lines))
+        title = f"<title>{escape(tooltip)}</title>" if block["gid"] == _CORE_GID else ""
+        return f'<g id="{block["gid"]}">{title}<text style="{style}">{spans}</text></g>\n'
+
+    return _BLOCK.sub(joined, svg)
+
+
+def _inline_ready(svg: str, chart: RadarChart) -> str:
+    """No prolog or fixed size; an accessible name; ids unique to this chart on a page."""
     svg = svg[svg.index("<svg"):]
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
-                 r'<svg\1 role="img" aria-labelledby="radar-title"', svg, count=1)
-    opening = svg.index(">") + 1
-    return (svg[:opening] + f'<title id="radar-title">{escape(chart.title)}</title>'
-            + svg[opening:])
+    values = " / ".join(_core_values(chart))
+    svg = _join_lines(svg, f"{chart.core_label}: {values}" if values else chart.core_label or "")
+    # Many charts can share one HTML page: matplotlib's ids (figure_1, clip paths, markers)
+    # would clash, so prefix them with a digest of the drawing and its title.
+    digest = hashlib.sha256(f"{chart.title}\n{svg}".encode()).hexdigest()[:10]
+    prefix = f"radar-{digest}-"
+
+    def prefixed(tag: re.Match[str]) -> str:
+        markup = re.sub(r'(\sid="|href="#|url\(#)', rf"\1{prefix}", tag[0])
+        if markup.startswith("<svg"):
+            markup = re.sub(r'\s(?:width|height)="[^"]*"', "", markup)
+            markup = f'{markup[:-1]} role="img" aria-labelledby="{prefix}title">'
+            markup += f'<title id="{prefix}title">{escape(chart.title)}</title>'
+        return markup
+
+    # Only inside tags: text is escaped, so a "<" always starts markup, never a label.
+    return re.sub(r"<[^>]*>", prefixed, svg)
