@@ -258,3 +258,100 @@ class AuditEvent(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     address: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WorkshopStatus(StrEnum):
+    """Open workshops take participants and votes; closed ones are read-only."""
+
+    open = "open"
+    closed = "closed"
+
+
+class Workshop(SQLModel, table=True):
+    """A live workshop for a unit in a round; its agenda comes from the round's framework."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    assessment_id: int = Field(foreign_key="assessment.id")
+    code: str = Field(max_length=12, unique=True)
+    status: WorkshopStatus = Field(default=WorkshopStatus.open, sa_type=String(16))
+    step_index: int = 0
+    # Bumped on every change participants must see; their polls compare it.
+    version: int = 0
+    dots_per_participant: int = 3
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class Participant(SQLModel, table=True):
+    """Someone who joined a workshop with its code; no account. Votes go through `respondent`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    respondent_id: int = Field(foreign_key="respondent.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    nickname: str | None = Field(default=None, max_length=40)
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkshopQuestion(SQLModel, table=True):
+    """Whether a question's votes have been revealed in a workshop."""
+
+    __tablename__ = "workshop_question"
+
+    workshop_id: int = Field(foreign_key="workshop.id", primary_key=True)
+    question_id: str = Field(max_length=64, primary_key=True)
+    revealed: bool = False
+
+
+class Need(SQLModel, table=True):
+    """A need, expectation or concern posted in a workshop; merged notes point to a group."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    text: str = Field(max_length=500)
+    factor_id: str | None = Field(default=None, max_length=64)
+    merged_into: int | None = Field(default=None, foreign_key="need.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NeedDot(SQLModel, table=True):
+    """One dot a participant placed on a need."""
+
+    __tablename__ = "need_dot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(foreign_key="need.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TargetVote(SQLModel, table=True):
+    """A participant's vote for a factor's target stage."""
+
+    __tablename__ = "target_vote"
+    __table_args__ = (UniqueConstraint("workshop_id", "participant_id", "factor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    factor_id: str = Field(max_length=64)
+    level: int
+
+
+class Target(SQLModel, table=True):
+    """A unit's target stage for a factor in a round (agreed in a workshop or set by hand)."""
+
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "factor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    factor_id: str = Field(max_length=64)
+    level: int
+    source: str = Field(default="workshop", max_length=16)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -69,11 +69,16 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     ("unit", Action.write): frozenset({"consultant", "unit"}),
     ("assessment", Action.read): frozenset({"consultant", "leadership", "unit"}),
     ("assessment", Action.write): frozenset({"consultant", "unit"}),
+    ("workshop", Action.read): frozenset({"consultant", "leadership"}),
+    ("workshop", Action.write): frozenset({"consultant"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {
     ("public", Action.read): "anyone",
     ("public", Action.write): "anyone",
+    # Workshop participants: anyone holding the workshop's join code and participant cookie.
+    ("participant", Action.read): "anyone",
+    ("participant", Action.write): "anyone",
     ("site", Action.read): "signed_in",
     ("account", Action.read): "signed_in",
     ("account", Action.write): "signed_in",

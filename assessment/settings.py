@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Password of the demo users that `maturity demo` creates; unset: a random "
         "one, printed by the command.",
     )
+    workshop_min_votes: int = Field(
+        default=3, ge=1, le=50,
+        description="A vote distribution is shown only when at least this many people voted "
+        "(anonymity).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )

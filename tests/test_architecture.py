@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOMAIN = ["assessment/framework.py", "assessment/scoring.py", "assessment/services.py",
           "assessment/demo.py", "assessment/i18n.py", "assessment/models.py", "assessment/db.py",
           "assessment/settings.py", "assessment/resources.py", "assessment/migrate.py",
-          "assessment/accounts.py", "assessment/policy.py"]
+          "assessment/accounts.py", "assessment/policy.py", "assessment/workshops.py"]
 WEB_OR_RENDERING = ("fastapi", "starlette", "jinja2", "jinja2_fragments", "weasyprint",
                     "matplotlib", "assessment.web", "reports", "typer", "uvicorn")
 

@@ -13,9 +13,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
-from assessment.models import Assessment, Organisation, Round, Unit, User
+from assessment import workshops
+from assessment.models import (
+    Assessment,
+    Organisation,
+    Participant,
+    Round,
+    Unit,
+    User,
+    Workshop,
+)
 from assessment.policy import Action, Decision, Viewer, decide, decide_site
 from assessment.web.auth import SignInRequired, load_viewer
 from assessment.web.deps import SessionDep
@@ -125,18 +134,19 @@ class RoundUnit:
     unit: Unit
 
 
-def round_unit_access(action: Action) -> Callable[..., RoundUnit]:
-    """Load the path's round and unit (404 unless they share an organisation) and check."""
+def round_unit_access(action: Action, kind: str = "unit") -> Callable[..., RoundUnit]:
+    """Load the path's round and unit (404 unless they share an organisation) and check the
+    viewer may `action` the unit (or, with kind "workshop", run a workshop for it)."""
 
     def load(round_id: int, unit_id: int, session: SessionDep, viewer: ViewerDep) -> RoundUnit:
         round_ = _get_or_404(session, Round, round_id)
         unit = _get_or_404(session, Unit, unit_id)
         if unit.organisation_id != round_.organisation_id:
             raise HTTPException(status_code=404)
-        authorize(viewer, "unit", action, round_.organisation_id, unit_id)
+        authorize(viewer, kind, action, round_.organisation_id, unit_id)
         return RoundUnit(round_, unit)
 
-    return _tag(load, "unit", action)
+    return _tag(load, kind, action)
 
 
 def assessment_access(action: Action) -> Callable[..., Assessment]:
@@ -149,6 +159,56 @@ def assessment_access(action: Action) -> Callable[..., Assessment]:
         return assessment
 
     return _tag(load, "assessment", action)
+
+
+def workshop_access(action: Action) -> Callable[..., Workshop]:
+    """Load the path's workshop and check the viewer may `action` it (facilitator side)."""
+
+    def load(workshop_id: int, session: SessionDep, viewer: ViewerDep) -> Workshop:
+        workshop = _get_or_404(session, Workshop, workshop_id)
+        authorize(viewer, "workshop", action, workshop.organisation_id)
+        return workshop
+
+    return _tag(load, "workshop", action)
+
+
+class JoinRequired(Exception):
+    """A participant page was opened without having joined: go to the join form."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A workshop and the participant sitting in it (from the participant cookie)."""
+
+    workshop: Workshop
+    participant: Participant
+
+
+def participant_cookie(workshop: Workshop) -> str:
+    """The name of the cookie that holds a participant's token for one workshop."""
+    return f"wp{workshop.id}"
+
+
+def participant_access(action: Action) -> Callable[..., Seat]:
+    """Load the workshop by its join code and the participant from their cookie."""
+
+    def load(code: str, request: Request, session: SessionDep, viewer: ViewerDep) -> Seat:
+        enforce(decide_site(viewer, "participant", action))
+        workshop = session.exec(select(Workshop).where(
+            Workshop.code == workshops.clean_code(code))).first()
+        if workshop is None:
+            raise HTTPException(status_code=404)
+        token = request.cookies.get(participant_cookie(workshop))
+        participant = workshops.participant_for(session, workshop, token)
+        if participant is None:
+            raise JoinRequired(workshop.code)
+        return Seat(workshop, participant)
+
+    return _tag(load, "participant", action)
 
 
 Public = Annotated[Viewer, Depends(site_access("public", Action.read))]
@@ -168,3 +228,8 @@ RoundRead = Annotated[Round, Depends(round_access(Action.read))]
 RoundUnitWrite = Annotated[RoundUnit, Depends(round_unit_access(Action.write))]
 AssessmentRead = Annotated[Assessment, Depends(assessment_access(Action.read))]
 AssessmentWrite = Annotated[Assessment, Depends(assessment_access(Action.write))]
+WorkshopCreate = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "workshop"))]
+WorkshopRead = Annotated[Workshop, Depends(workshop_access(Action.read))]
+WorkshopWrite = Annotated[Workshop, Depends(workshop_access(Action.write))]
+SeatRead = Annotated[Seat, Depends(participant_access(Action.read))]
+SeatWrite = Annotated[Seat, Depends(participant_access(Action.write))]

@@ -24,6 +24,7 @@ from assessment.web.routes import (
     organisations,
     rounds,
     users,
+    workshops,
 )
 from assessment.web.security import SecurityMiddleware
 
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
-                   accounts.router, members.router, users.router):
+                   accounts.router, members.router, users.router, workshops.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page)

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from assessment.services import N_
+from assessment.web.access import JoinRequired
 from assessment.web.auth import SignInRequired
 from assessment.web.deps import translator_for
 from assessment.web.htmx import wants_fragment
@@ -80,4 +81,13 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SignInRequired, sign_in_required)
+
+    async def join_required(request: Request, exc: Exception) -> Response:
+        code = exc.code if isinstance(exc, JoinRequired) else ""
+        target = f"/join?{urlencode({'code': code})}"
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    app.add_exception_handler(JoinRequired, join_required)
     app.add_exception_handler(RequestValidationError, validation_error)

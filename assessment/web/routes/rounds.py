@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from assessment import services
+from assessment import services, workshops
 from assessment.models import Organisation
 from assessment.policy import Action
 from assessment.web.access import RoundRead, RoundUnitWrite, may
@@ -34,6 +34,10 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
         "writable": {item.unit.id for item in tree
                      if may(viewer, "unit", Action.write, org_id, item.unit.id)},
         "can_open_organisation": may(viewer, "organisation", Action.read, org_id),
+        "can_run_workshops": may(viewer, "workshop", Action.write, org_id),
+        "can_see_workshops": may(viewer, "workshop", Action.read, org_id),
+        "workshops": workshops.workshops_of(session, round_),
+        "unit_names": {item.unit.id: item.unit.name for item in tree},
         "assessments": assessments, "counts": counts,
         "question_count": sum(len(f.questions) for f in framework.factors),
     }

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Mount
 
-from assessment import accounts, services
+from assessment import accounts, services, workshops
 from assessment.framework import Framework
 from assessment.models import Role
 from tests.conftest import csrf_headers, set_cookie
@@ -46,6 +46,11 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("unit", "write"): [S, A, A, F, A, N],
     ("assessment", "read"): [S, A, A, A, A, N],
     ("assessment", "write"): [S, A, A, F, A, N],
+    ("workshop", "read"): [S, A, A, A, F, N],
+    ("workshop", "write"): [S, A, A, F, F, N],
+    # Anyone with the join code; without the participant cookie the page sends them to join.
+    ("participant", "read"): [A, A, A, A, A, A],
+    ("participant", "write"): [A, A, A, A, A, A],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
@@ -125,9 +130,10 @@ def world(db: Session, framework: Framework) -> dict[str, object]:
     }
     _, token = accounts.invite(db, org_a, by=users["admin"], email="inv@example.com",
                                name="Kutsuttu", role="leadership")
+    workshop = workshops.create_workshop(db, round_a, parent, by=None)
     db.commit()
     return {"org": org_a, "round": round_a, "units": {"P": parent, "C": child, "O": sibling},
-            "assessments": assessments, "users": users, "token": token,
+            "assessments": assessments, "users": users, "token": token, "workshop": workshop,
             "framework": framework}
 
 
@@ -141,7 +147,8 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         "unit_id": world["units"][unit].id,  # type: ignore[index]
         "assessment_id": world["assessments"][unit].id,  # type: ignore[index]
         "factor_id": framework.factors[0].id, "question_id": framework.factors[0].questions[0].id,
-        "token": world["token"],
+        "token": world["token"], "workshop_id": world["workshop"].id,  # type: ignore[attr-defined]
+        "code": world["workshop"].code, "need_id": 1,  # type: ignore[attr-defined]
     }
     if "{membership_id}" in path:
         # A fresh member each time, so removing one never changes another cell.

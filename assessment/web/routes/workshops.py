@@ -1,0 +1,377 @@
+"""Live workshops: the facilitator's console, the projector, and participants' phones."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from assessment import services, workshops
+from assessment.framework import Framework
+from assessment.i18n import Translator
+from assessment.models import Workshop, WorkshopStatus
+from assessment.services import ServiceError
+from assessment.web.access import (
+    Public,
+    PublicWrite,
+    Seat,
+    SeatRead,
+    SeatWrite,
+    UserDep,
+    WorkshopCreate,
+    WorkshopRead,
+    WorkshopWrite,
+    participant_cookie,
+)
+from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.htmx import wants_fragment
+from assessment.web.pages import empty_form, failed_form, see_other
+from reports.radar import RadarChart, RadarSeries, render_radar_svg
+
+router = APIRouter()
+Text = Annotated[str | None, Form()]
+PARTICIPANT_COOKIE_SECONDS = 24 * 3600
+
+
+def _framework(session: SessionDep, registry: RegistryDep, workshop: Workshop) -> Framework:
+    round_ = session.get(services.Round, workshop.round_id)
+    assert round_ is not None
+    return services.round_framework(session, registry, round_)[0]
+
+
+def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
+               min_votes: int) -> dict[str, Any]:
+    """What every screen needs to show the current step."""
+    step = workshops.current_step(workshop, framework)
+    factor = framework.factor(step.factor_id) if step.factor_id else None
+    question = framework.question(step.question_id)[1] if step.question_id else None
+    values: dict[str, Any] = {
+        "workshop": workshop, "framework": framework, "step": step, "factor": factor,
+        "question": question, "agenda": workshops.agenda(framework),
+        "participants": workshops.participant_count(session, workshop),
+        "closed": workshop.status == WorkshopStatus.closed, "summary": None,
+        "revealed": False, "votes": 0,
+    }
+    if question is not None:
+        votes = workshops.question_votes(session, workshop, [question.id]).get(question.id, [])
+        values["votes"] = len(votes)
+        values["revealed"] = workshops.is_revealed(session, workshop, question.id)
+        values["summary"] = workshops.summarise(votes, framework.stage_count, min_votes)
+    if step.kind is workshops.StepKind.target and factor is not None:
+        levels = workshops.target_votes(session, workshop, factor.id)
+        values["votes"] = len(levels)
+        values["summary"] = workshops.summarise([("level", lv) for lv in levels],
+                                                framework.stage_count, min_votes)
+    if step.kind in (workshops.StepKind.needs, workshops.StepKind.needs_vote,
+                     workshops.StepKind.wrapup):
+        values["needs"] = workshops.ranked_needs(session, workshop)
+    return values
+
+
+def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Translator,
+            min_votes: int) -> dict[str, Any]:
+    assessment = session.get(services.Assessment, workshop.assessment_id)
+    assert assessment is not None
+    scores = services.score_assessment(framework, services.own_answers(session, assessment))
+    targets = workshops.targets_for(session, workshop.round_id, workshop.unit_id)
+    votes = workshops.question_votes(session, workshop)
+    divergent = [(f, q, workshops.summarise(votes[q.id], framework.stage_count, min_votes))
+                 for f in framework.factors for q in f.questions if q.id in votes]
+    outer = [(f, s) for f, s in zip(framework.factors, scores, strict=True) if not f.core]
+    core = next(((f, s) for f, s in zip(framework.factors, scores, strict=True) if f.core), None)
+
+    def value(score: services.FactorScore) -> float | None:
+        return float(score.score) if score.score is not None else None
+
+    chart = RadarChart(
+        title=t.gettext("Consensus and targets"),
+        axes=tuple(t.text(f.name) for f, _ in outer),
+        levels=tuple(t.text(s.name) for s in framework.stages),
+        series=(RadarSeries(t.gettext("Consensus"), tuple(value(s) for _, s in outer)),
+                RadarSeries(t.gettext("Target"), tuple(
+                    float(targets[f.id]) if f.id in targets else None for f, _ in outer),
+                    "dashed")),
+        core_label=t.text(core[0].name) if core else None,
+        core_values=(value(core[1]), float(targets[core[0].id]) if core[0].id in targets
+                     else None) if core else (),
+        number_format=t.score)
+    return {"scores": list(zip(framework.factors, scores, strict=True)), "targets": targets,
+            "divergent": [d for d in divergent if d[2].divergent and not d[2].hidden],
+            "radar_svg": render_radar_svg(chart)}
+
+
+def _min_votes(request: Request) -> int:
+    minimum: int = request.app.state.settings.workshop_min_votes
+    return minimum
+
+
+# Facilitator --------------------------------------------------------------------------
+
+@router.post("/rounds/{round_id}/units/{unit_id}/workshops")
+def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
+                    dots: Text = None) -> Response:
+    """Open a workshop for the unit in the round and show the facilitator's console."""
+    try:
+        count = int(dots) if dots else 3
+    except ValueError:
+        count = 0
+    workshop = workshops.create_workshop(session, target.round, target.unit, by=user, dots=count)
+    session.commit()
+    return see_other(f"/workshops/{workshop.id}")
+
+
+def _console(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
+             workshop: Workshop, *, message: str | None = None, status: int = 200) -> Response:
+    framework = _framework(session, registry, workshop)
+    values = _step_view(session, workshop, framework, _min_votes(request))
+    unit = session.get(services.Unit, workshop.unit_id)
+    round_ = session.get(services.Round, workshop.round_id)
+    answers = services.own_answers(session, session.get(services.Assessment,
+                                                        workshop.assessment_id))  # type: ignore[arg-type]
+    values.update(unit=unit, round=round_, consensus=answers, message=message,
+                  targets=workshops.targets_for(session, workshop.round_id, workshop.unit_id),
+                  join_url=str(request.url_for("show_join")) + f"?code={workshop.code}")
+    if values["step"].kind is workshops.StepKind.wrapup:
+        values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
+    return request.app.state.pages.page(request, t, "workshop.html", values,
+                                        fragment=["live"], status=status)
+
+
+@router.get("/workshops/{workshop_id}")
+def show_workshop(request: Request, session: SessionDep, t: TranslatorDep,
+                  registry: RegistryDep, workshop: WorkshopRead) -> Response:
+    """The facilitator's console: agenda, the current step, votes counted but not shown."""
+    return _console(request, session, t, registry, workshop)
+
+
+def _facilitator_action(request: Request, session: SessionDep, t: Translator,
+                        registry: RegistryDep, workshop: Workshop, action: Any) -> Response:
+    try:
+        action(_framework(session, registry, workshop))
+    except ServiceError as exc:
+        session.rollback()
+        return _console(request, session, t, registry, workshop,
+                        message=t.gettext(exc.message, **exc.params), status=exc.status)
+    session.commit()
+    return see_other(f"/workshops/{workshop.id}")
+
+
+@router.post("/workshops/{workshop_id}/step")
+def move_step(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+              workshop: WorkshopWrite, index: Text = None) -> Response:
+    """Move everyone to an agenda step (next, previous, or any step)."""
+    try:
+        target = int(index or "")
+    except ValueError:
+        target = -1
+    return _facilitator_action(request, session, t, registry, workshop,
+                               lambda fw: workshops.go_to(session, workshop, fw, target))
+
+
+@router.post("/workshops/{workshop_id}/reveal")
+def reveal_votes(request: Request, session: SessionDep, t: TranslatorDep,
+                 registry: RegistryDep, workshop: WorkshopWrite, question_id: Text = None,
+                 hide: Text = None) -> Response:
+    """Reveal a question's votes to everyone, or re-open the question for voting."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda fw: workshops.set_revealed(session, workshop, fw, question_id or "",
+                                          revealed=hide != "1"))
+
+
+@router.post("/workshops/{workshop_id}/consensus")
+def record_consensus(request: Request, session: SessionDep, t: TranslatorDep,
+                     registry: RegistryDep, workshop: WorkshopWrite, question_id: Text = None,
+                     level: Text = None, rationale: Text = None) -> Response:
+    """Record the agreed stage of the current question with a short rationale."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda fw: workshops.record_consensus(session, workshop, fw, question_id or "",
+                                              level, rationale))
+
+
+@router.post("/workshops/{workshop_id}/targets")
+def record_target(request: Request, session: SessionDep, t: TranslatorDep,
+                  registry: RegistryDep, workshop: WorkshopWrite, factor_id: Text = None,
+                  level: Text = None) -> Response:
+    """Record the agreed target stage of a factor."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda fw: workshops.record_target(session, workshop, fw, factor_id or "", level))
+
+
+@router.post("/workshops/{workshop_id}/needs")
+def add_need(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+             workshop: WorkshopWrite, text: Text = None, factor_id: Text = None) -> Response:
+    """The facilitator adds a need (for example one said aloud)."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda fw: workshops.post_need(session, workshop, fw, None, text, factor_id))
+
+
+@router.post("/workshops/{workshop_id}/needs/merge")
+def merge_needs(request: Request, session: SessionDep, t: TranslatorDep,
+                registry: RegistryDep, workshop: WorkshopWrite, keep: Text = None,
+                other: Text = None) -> Response:
+    """Group one need under another."""
+    def merge(_fw: Framework) -> None:
+        try:
+            keep_id, other_id = int(keep or ""), int(other or "")
+        except ValueError:
+            raise services.InvalidInput(services.N_("Choose two different needs.")) from None
+        workshops.merge_needs(session, workshop, keep_id, other_id)
+
+    return _facilitator_action(request, session, t, registry, workshop, merge)
+
+
+@router.post("/workshops/{workshop_id}/close")
+def close_workshop(request: Request, session: SessionDep, t: TranslatorDep,
+                   registry: RegistryDep, workshop: WorkshopWrite) -> Response:
+    """End the workshop: participants can no longer join or vote."""
+    return _facilitator_action(request, session, t, registry, workshop,
+                               lambda _fw: workshops.close_workshop(session, workshop))
+
+
+@router.get("/workshops/{workshop_id}/projector")
+def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
+                   registry: RegistryDep, workshop: WorkshopRead) -> Response:
+    """The wall: join code, QR code, and the current step in large type (refreshes itself)."""
+    framework = _framework(session, registry, workshop)
+    values = _step_view(session, workshop, framework, _min_votes(request))
+    join_url = str(request.url_for("show_join")) + f"?code={workshop.code}"
+    values.update(join_url=join_url, join_base=str(request.url_for("show_join")),
+                  qr_svg=segno.make(join_url, error="m").svg_inline(scale=5, border=2))
+    if values["step"].kind is workshops.StepKind.wrapup:
+        values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
+    return request.app.state.pages.page(request, t, "projector.html", values,
+                                        fragment=["screen"])
+
+
+# Participants -------------------------------------------------------------------------
+
+def _join_page(request: Request, t: Translator, form: dict[str, Any], status: int = 200,
+               ) -> Response:
+    return request.app.state.pages.page(request, t, "join.html", {"form": form},
+                                        fragment=["content"], status=status)
+
+
+@router.get("/join")
+def show_join(request: Request, t: TranslatorDep, _: Public, code: str = "") -> Response:
+    """The join form: the code from the wall (pre-filled from the QR link) and a nickname."""
+    form = empty_form()
+    form["values"] = {"code": workshops.clean_code(code)}
+    return _join_page(request, t, form)
+
+
+@router.post("/join")
+def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWrite,
+                  code: Text = None, nickname: Text = None) -> Response:
+    """Join with the code; the browser keeps the participant's token in a cookie."""
+    try:
+        workshop = workshops.open_workshop(session, code)
+        existing = workshops.participant_for(session, workshop,
+                                             request.cookies.get(participant_cookie(workshop)))
+        token = None
+        if existing is None:
+            token = workshops.join(session, workshop, nickname)[1]
+    except ServiceError as exc:
+        session.rollback()
+        return _join_page(request, t, failed_form(t, exc, {"code": code, "nickname": nickname}),
+                          status=exc.status)
+    session.commit()
+    response = see_other(f"/w/{workshop.code}")
+    if token is not None:
+        response.set_cookie(participant_cookie(workshop), token,
+                            max_age=PARTICIPANT_COOKIE_SECONDS, httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https", path="/")
+    return response
+
+
+def _participant_page(request: Request, session: SessionDep, t: Translator,
+                      registry: RegistryDep, seat: Seat, *, message: str | None = None,
+                      status: int = 200) -> Response:
+    workshop, participant = seat.workshop, seat.participant
+    framework = _framework(session, registry, workshop)
+    values = _step_view(session, workshop, framework, _min_votes(request))
+    step = values["step"]
+    mine = None
+    if step.question_id:
+        vote = workshops.my_vote(session, workshop, participant, step.question_id)
+        mine = (str(vote.level) if vote.choice == "level" else vote.choice) if vote else None
+    elif step.kind is workshops.StepKind.target and step.factor_id:
+        level = workshops.my_target_vote(session, workshop, participant, step.factor_id)
+        mine = str(level) if level else None
+    values.update(participant=participant, mine=mine, message=message,
+                  my_needs=[n for n in workshops.ranked_needs(session, workshop, participant)],
+                  dots_left=workshop.dots_per_participant - workshops.dots_used(
+                      session, workshop, participant))
+    return request.app.state.pages.page(request, t, "participant.html", values,
+                                        fragment=["step"], status=status)
+
+
+@router.get("/w/{code}")
+def show_participant(request: Request, session: SessionDep, t: TranslatorDep,
+                     registry: RegistryDep, seat: SeatRead, v: int | None = None) -> Response:
+    """The participant's screen; its poll gets 204 until the workshop changes."""
+    if v is not None and v == seat.workshop.version and wants_fragment(request):
+        return Response(status_code=204)
+    return _participant_page(request, session, t, registry, seat)
+
+
+def _participant_action(request: Request, session: SessionDep, t: Translator,
+                        registry: RegistryDep, seat: Seat, action: Any) -> Response:
+    try:
+        action(_framework(session, registry, seat.workshop))
+    except ServiceError as exc:
+        session.rollback()
+        return _participant_page(request, session, t, registry, seat,
+                                 message=t.gettext(exc.message, **exc.params),
+                                 status=exc.status)
+    session.commit()
+    if not wants_fragment(request):
+        return see_other(f"/w/{seat.workshop.code}")
+    return _participant_page(request, session, t, registry, seat,
+                             message=t.gettext("Saved"))
+
+
+@router.post("/w/{code}/votes/{question_id}")
+def cast_vote(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+              seat: SeatWrite, question_id: str, choice: Text = None) -> Response:
+    """A silent vote on the open question; voting again replaces it."""
+    return _participant_action(
+        request, session, t, registry, seat,
+        lambda fw: workshops.vote(session, seat.workshop, fw, seat.participant, question_id,
+                                  choice))
+
+
+@router.post("/w/{code}/targets/{factor_id}")
+def cast_target_vote(request: Request, session: SessionDep, t: TranslatorDep,
+                     registry: RegistryDep, seat: SeatWrite, factor_id: str,
+                     level: Text = None) -> Response:
+    """A vote for a factor's target stage."""
+    return _participant_action(
+        request, session, t, registry, seat,
+        lambda fw: workshops.target_vote(session, seat.workshop, fw, seat.participant,
+                                         factor_id, level))
+
+
+@router.post("/w/{code}/needs")
+def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+              seat: SeatWrite, text: Text = None, factor_id: Text = None) -> Response:
+    """Post a need, expectation or concern."""
+    return _participant_action(
+        request, session, t, registry, seat,
+        lambda fw: workshops.post_need(session, seat.workshop, fw, seat.participant, text,
+                                       factor_id))
+
+
+@router.post("/w/{code}/needs/{need_id}/dots")
+def place_dot(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+              seat: SeatWrite, need_id: int, op: Text = None) -> Response:
+    """Place one of the participant's dots on a need, or take one back."""
+    return _participant_action(
+        request, session, t, registry, seat,
+        lambda fw: workshops.place_dot(session, seat.workshop, fw, seat.participant, need_id,
+                                       add=op != "remove"))

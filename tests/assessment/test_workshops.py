@@ -1,0 +1,149 @@
+"""Workshop domain logic against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from assessment import services, workshops
+from assessment.framework import Framework
+from assessment.models import Answer, AssessmentKind, Target
+from assessment.workshops import StepKind
+from tests.factories import make_organisation, make_unit
+
+
+@pytest.fixture
+def workshop(session: Session, framework: Framework) -> workshops.Workshop:
+    organisation = make_organisation(session)
+    unit = make_unit(session, organisation=organisation)
+    round_ = services.create_round(session, organisation, "Kevät", framework)
+    made = workshops.create_workshop(session, round_, unit, by=None)
+    session.commit()
+    return made
+
+
+def question_step(framework: Framework) -> int:
+    return next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+
+
+def test_agenda_covers_needs_every_question_targets_and_wrapup(framework: Framework) -> None:
+    steps = workshops.agenda(framework)
+    kinds = [s.kind for s in steps]
+    questions = sum(len(f.questions) for f in framework.factors)
+    assert kinds[:2] == [StepKind.needs, StepKind.needs_vote] and kinds[-1] is StepKind.wrapup
+    assert kinds.count(StepKind.question) == questions
+    assert kinds.count(StepKind.target) == len(framework.factors)
+
+
+def test_code_is_unambiguous_and_the_assessment_is_a_workshop_one(
+        session: Session, workshop: workshops.Workshop) -> None:
+    assert len(workshop.code) == 6 and not set(workshop.code) & set("01IO")
+    assessment = session.get(services.Assessment, workshop.assessment_id)
+    assert assessment is not None and assessment.kind == AssessmentKind.workshop
+    assert workshops.open_workshop(session, f" {workshop.code.lower()} ").id == workshop.id
+    with pytest.raises(services.InvalidInput):
+        workshops.open_workshop(session, "NOPE99")
+
+
+def test_votes_are_silent_replaced_and_refused_when_not_open(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    people = [workshops.join(session, workshop, f"P{i}")[0] for i in range(3)]
+    first_q = workshops.agenda(framework)[question_step(framework)].question_id
+    assert first_q is not None
+    with pytest.raises(services.Conflict):  # still on the needs step
+        workshops.vote(session, workshop, framework, people[0], first_q, "3")
+    workshops.go_to(session, workshop, framework, question_step(framework))
+    for person, level in zip(people, ["2", "3", "5"], strict=True):
+        workshops.vote(session, workshop, framework, person, first_q, level)
+    workshops.vote(session, workshop, framework, people[2], first_q, "4")  # replaces 5
+    with pytest.raises(services.InvalidInput):
+        workshops.vote(session, workshop, framework, people[0], first_q, "9")
+    votes = workshops.question_votes(session, workshop)[first_q]
+    assert sorted(level for _, level in votes) == [2, 3, 4]
+    summary = workshops.summarise(votes, framework.stage_count, 3)
+    assert summary.by_level == (0, 1, 1, 1, 0) and summary.median == Decimal(3)
+    assert summary.spread == 2 and summary.divergent and not summary.hidden
+    workshops.set_revealed(session, workshop, framework, first_q, True)
+    with pytest.raises(services.InvalidInput):
+        workshops.set_revealed(session, workshop, framework, "nope", True)
+    with pytest.raises(services.Conflict):
+        workshops.vote(session, workshop, framework, people[0], first_q, "1")
+    other_q = framework.factors[1].questions[0].id
+    with pytest.raises(services.Conflict):
+        workshops.vote(session, workshop, framework, people[0], other_q, "1")
+
+
+def test_distribution_hidden_below_the_minimum() -> None:
+    summary = workshops.summarise([("level", 2), ("level", 3)], 5, 3)
+    assert summary.hidden and summary.votes == 2
+    assert workshops.summarise([("level", 2), ("level", 2), ("dont_know", None)], 5, 3).median \
+        == Decimal(2)
+
+
+def test_consensus_is_the_workshop_assessments_answer(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    question = framework.factors[0].questions[0].id
+    workshops.record_consensus(session, workshop, framework, question, "3", "Vuosikello puuttuu")
+    session.commit()
+    own = session.exec(select(Answer).where(Answer.assessment_id == workshop.assessment_id,
+                                            Answer.respondent_id == None)).one()  # noqa: E711
+    assert (own.level, own.note) == (3, "Vuosikello puuttuu")
+    with pytest.raises(services.InvalidInput):
+        workshops.record_consensus(session, workshop, framework, question, "3", "x" * 1001)
+
+
+def test_needs_limits_dots_and_merging(session: Session, workshop: workshops.Workshop,
+                                       framework: Framework) -> None:
+    person, other = (workshops.join(session, workshop, n)[0] for n in ("A", "B"))
+    with pytest.raises(services.InvalidInput):
+        workshops.post_need(session, workshop, framework, person, "x" * 501)
+    with pytest.raises(services.InvalidInput):
+        workshops.post_need(session, workshop, framework, person, "   ")
+    a = workshops.post_need(session, workshop, framework, person, "Yhteinen vuosikello",
+                            "activities")
+    b = workshops.post_need(session, workshop, framework, other, "Sisältökalenteri")
+    for i in range(workshops.NEEDS_PER_MINUTE - 1):
+        workshops.post_need(session, workshop, framework, other, f"Tarve {i}")
+    with pytest.raises(workshops.Throttled):
+        workshops.post_need(session, workshop, framework, other, "Liikaa")
+    workshops.merge_needs(session, workshop, a.id or 0, b.id or 0)
+    workshops.go_to(session, workshop, framework, 1)
+    for _ in range(workshop.dots_per_participant):
+        workshops.place_dot(session, workshop, framework, person, b.id or 0)  # lands on a
+    with pytest.raises(services.Conflict):
+        workshops.place_dot(session, workshop, framework, person, a.id or 0)
+    workshops.place_dot(session, workshop, framework, person, a.id or 0, add=False)
+    ranked = workshops.ranked_needs(session, workshop, person)
+    assert ranked[0].need.id == a.id and ranked[0].dots == 2 and ranked[0].mine == 2
+    assert [m.id for m in ranked[0].merged] == [b.id]
+
+
+def test_targets_are_saved_for_the_unit_and_round(session: Session,
+                                                  workshop: workshops.Workshop,
+                                                  framework: Framework) -> None:
+    person = workshops.join(session, workshop, None)[0]
+    target_index = next(s.index for s in workshops.agenda(framework)
+                        if s.kind is StepKind.target)
+    factor_id = workshops.agenda(framework)[target_index].factor_id or ""
+    workshops.go_to(session, workshop, framework, target_index)
+    workshops.target_vote(session, workshop, framework, person, factor_id, "4")
+    workshops.target_vote(session, workshop, framework, person, factor_id, "3")
+    assert workshops.target_votes(session, workshop, factor_id) == [3]
+    workshops.record_target(session, workshop, framework, factor_id, "4")
+    workshops.record_target(session, workshop, framework, factor_id, "5")
+    session.commit()
+    assert [(t.factor_id, t.level) for t in session.exec(select(Target))] == [(factor_id, 5)]
+
+
+def test_closed_workshop_refuses_everything(session: Session, workshop: workshops.Workshop,
+                                            framework: Framework) -> None:
+    person = workshops.join(session, workshop, None)[0]
+    workshops.close_workshop(session, workshop)
+    with pytest.raises(services.Conflict):
+        workshops.open_workshop(session, workshop.code)
+    with pytest.raises(services.Conflict):
+        workshops.post_need(session, workshop, framework, person, "Myöhässä")
+    with pytest.raises(services.Conflict):
+        workshops.go_to(session, workshop, framework, 3)

@@ -1,0 +1,214 @@
+"""Workshops over HTTP: facilitator, projector and participants, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from assessment import services, workshops
+from assessment.framework import Framework
+from assessment.models import Answer, Need, Target, Workshop
+from assessment.workshops import StepKind
+from tests.conftest import csrf_headers
+from tests.factories import make_organisation, make_unit
+
+HX = {"HX-Request": "true"}
+HISTORY = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+
+
+def text_of(response) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
+
+
+def start(client: TestClient, db: Session, framework: Framework) -> Workshop:
+    organisation = make_organisation(db)
+    unit = make_unit(db, organisation=organisation, name="Asiakaspalvelu")
+    round_ = services.create_round(db, organisation, "Kevät 2026", framework)
+    db.commit()
+    response = client.post(f"/rounds/{round_.id}/units/{unit.id}/workshops",
+                           follow_redirects=False)
+    assert response.status_code == 303
+    workshop = db.exec(select(Workshop)).one()
+    assert response.headers["location"] == f"/workshops/{workshop.id}"
+    return workshop
+
+
+def participant(app: FastAPI, code: str, nickname: str = "") -> TestClient:
+    phone = TestClient(app, headers={"Accept-Language": "en"})
+    csrf_headers(app, phone)
+    joined = phone.post("/join", data={"code": code.lower(), "nickname": nickname},
+                        follow_redirects=False)
+    assert joined.status_code == 303 and joined.headers["location"] == f"/w/{code}"
+    return phone
+
+
+def go(client: TestClient, workshop: Workshop, index: int) -> None:
+    response = client.post(f"/workshops/{workshop.id}/step", data={"index": str(index)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def test_a_whole_workshop(app: FastAPI, client: TestClient, db: Session,
+                          framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phones = [participant(app, workshop.code, f"P{i}") for i in range(3)]
+    projector = client.get(f"/workshops/{workshop.id}/projector")
+    assert workshop.code in text_of(projector) and "3 participants" in text_of(projector)
+    assert BeautifulSoup(projector.text, "html.parser").select_one(".qr svg") is not None
+
+    # Needs: post, the facilitator merges, participants dot-vote.
+    for phone, text in zip(phones, ["Yhteinen vuosikello", "<b>Vuosikello</b>", "Mittarit"],
+                           strict=True):
+        assert phone.post(f"/w/{workshop.code}/needs", data={"text": text},
+                          headers=HX).status_code == 200
+    needs = {n.text: n.id for n in db.exec(select(Need))}
+    assert client.post(f"/workshops/{workshop.id}/needs/merge",
+                       data={"keep": needs["Yhteinen vuosikello"],
+                             "other": needs["<b>Vuosikello</b>"]},
+                       follow_redirects=False).status_code == 303
+    go(client, workshop, 1)
+    for phone in phones:
+        phone.post(f"/w/{workshop.code}/needs/{needs['Mittarit']}/dots", data={"op": "add"})
+    phones[0].post(f"/w/{workshop.code}/needs/{needs['<b>Vuosikello</b>']}/dots",
+                   data={"op": "add"})
+    wall = client.get(f"/workshops/{workshop.id}/projector")
+    ranked = [li.get_text(" ", strip=True) for li in
+              BeautifulSoup(wall.text, "html.parser").select("ol.ranked li")]
+    assert ranked[0].startswith("Mittarit") and "3 dots" in ranked[0]
+    assert "<b>" not in wall.text.split("needs-wall")[1].split("</ol>")[0].replace("&lt;b&gt;", "")
+
+    # One question: silent votes, reveal, consensus.
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    go(client, workshop, index)
+    for phone, level in zip(phones, ["2", "3", "3"], strict=True):
+        voted = phone.post(f"/w/{workshop.code}/votes/{question}", data={"choice": level},
+                           headers=HX)
+        assert voted.status_code == 200
+    console = client.get(f"/workshops/{workshop.id}")
+    assert "3 votes" in text_of(console) and "Median" not in text_of(console)
+    assert client.post(f"/workshops/{workshop.id}/reveal", data={"question_id": question},
+                       follow_redirects=False).status_code == 303
+    revealed = text_of(phones[0].get(f"/w/{workshop.code}"))
+    assert "Median 3.0" in revealed and "2 votes" in revealed
+    late = phones[1].post(f"/w/{workshop.code}/votes/{question}", data={"choice": "5"},
+                          headers=HX)
+    assert late.status_code == 409 and "revealed" in text_of(late)
+    assert client.post(f"/workshops/{workshop.id}/consensus",
+                       data={"question_id": question, "level": "3",
+                             "rationale": "Suunnitelma on olemassa"},
+                       follow_redirects=False).status_code == 303
+    own = db.exec(select(Answer).where(Answer.assessment_id == workshop.assessment_id,
+                                       Answer.respondent_id == None)).one()  # noqa: E711
+    assert (own.level, own.note) == (3, "Suunnitelma on olemassa")
+
+    # A target, then the wrap-up with the radar and the table beside it.
+    target_index = next(s.index for s in workshops.agenda(framework)
+                        if s.kind is StepKind.target)
+    go(client, workshop, target_index)
+    factor_id = workshops.agenda(framework)[target_index].factor_id
+    for phone in phones:
+        phone.post(f"/w/{workshop.code}/targets/{factor_id}", data={"level": "4"}, headers=HX)
+    client.post(f"/workshops/{workshop.id}/targets", data={"factor_id": factor_id,
+                                                          "level": "4"})
+    assert db.exec(select(Target)).one().level == 4
+    go(client, workshop, len(workshops.agenda(framework)) - 1)
+    wrapup = client.get(f"/workshops/{workshop.id}/projector")
+    page = BeautifulSoup(wrapup.text, "html.parser")
+    assert page.select_one(".chart svg") is not None and "Mittarit" in text_of(wrapup)
+    assert client.post(f"/workshops/{workshop.id}/close", follow_redirects=False).status_code \
+        == 303
+    assert "has ended" in text_of(phones[2].get(f"/w/{workshop.code}"))
+    for phone in phones:
+        phone.close()
+
+
+def test_participant_poll_is_204_until_something_changes(app: FastAPI, client: TestClient,
+                                                         db: Session,
+                                                         framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    db.refresh(workshop)
+    url = f"/w/{workshop.code}?v={workshop.version}"
+    assert phone.get(url, headers=HX).status_code == 204
+    go(client, workshop, 1)
+    changed = phone.get(url, headers=HX)
+    assert changed.status_code == 200 and "Prioritise the needs" in changed.text
+    assert "<html" not in changed.text
+    full = phone.get(url)
+    assert full.status_code == 200 and "<html" in full.text
+    restored = phone.get(url, headers=HISTORY)
+    assert "<html" in restored.text
+
+
+def test_screens_three_ways(app: FastAPI, client: TestClient, db: Session,
+                            framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    for viewer, url, marker in [(client, f"/workshops/{workshop.id}", 'id="live"'),
+                                (client, f"/workshops/{workshop.id}/projector", 'id="screen"'),
+                                (phone, f"/w/{workshop.code}", 'id="step"')]:
+        full, fragment, restored = (viewer.get(url), viewer.get(url, headers=HX),
+                                    viewer.get(url, headers=HISTORY))
+        assert full.status_code == fragment.status_code == restored.status_code == 200
+        assert "<html" in full.text and "<html" in restored.text and marker in full.text
+        assert "<html" not in fragment.text and marker in fragment.text
+
+
+def test_join_with_a_wrong_or_closed_code(app: FastAPI, client: TestClient, db: Session,
+                                          framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    with TestClient(app, headers={"Accept-Language": "en"}) as phone:
+        csrf_headers(app, phone)
+        wrong = phone.post("/join", data={"code": "XXXXXX"})
+        assert wrong.status_code == 422 and "no workshop with this code" in text_of(wrong)
+        assert phone.get(f"/w/{workshop.code}", follow_redirects=False).headers[
+            "location"] == f"/join?code={workshop.code}"
+        too_long = phone.post("/join", data={"code": workshop.code, "nickname": "n" * 41})
+        assert too_long.status_code == 422
+        client.post(f"/workshops/{workshop.id}/close")
+        closed = phone.post("/join", data={"code": workshop.code})
+        assert closed.status_code == 409 and "has ended" in text_of(closed)
+    assert workshops.participant_count(db, workshop) == 0
+
+
+def test_flooding_and_oversized_notes_are_refused(app: FastAPI, client: TestClient,
+                                                  db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    long = phone.post(f"/w/{workshop.code}/needs", data={"text": "x" * 501}, headers=HX)
+    assert long.status_code == 422 and "at most 500 characters" in text_of(long)
+    statuses = [phone.post(f"/w/{workshop.code}/needs", data={"text": f"Tarve {i}"},
+                           headers=HX).status_code for i in range(workshops.NEEDS_PER_MINUTE + 2)]
+    assert statuses.count(200) == workshops.NEEDS_PER_MINUTE and statuses[-1] == 429
+    assert len(db.exec(select(Need)).all()) == workshops.NEEDS_PER_MINUTE
+
+
+def test_a_second_app_process_serves_the_same_workshop(tmp_path: Path, framework: Framework,
+                                                       ) -> None:
+    from assessment.models import metadata
+    from assessment.web.app import create_app
+    from tests.conftest import make_settings, sign_in
+    from tests.factories import make_user
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    first, second = create_app(make_settings(url)), create_app(make_settings(url))
+    metadata.create_all(first.state.engine)
+    with Session(first.state.engine, expire_on_commit=False) as session:
+        make_user(session, email="fasilitaattori@example.com", is_admin=True)
+    with TestClient(first, headers={"Accept-Language": "en"}) as facilitator:
+        csrf_headers(first, facilitator)
+        sign_in(facilitator, "fasilitaattori@example.com")
+        with Session(first.state.engine, expire_on_commit=False) as session:
+            workshop = start(facilitator, session, framework)
+        phone = participant(second, workshop.code)
+        assert "Needs and expectations" in text_of(phone.get(f"/w/{workshop.code}"))
+        go(facilitator, workshop, 1)
+        assert "Prioritise the needs" in text_of(phone.get(f"/w/{workshop.code}"))
+        phone.close()
+    for app in (first, second):
+        app.state.engine.dispose()
