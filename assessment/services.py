@@ -205,6 +205,15 @@ def assessments_in_round(session: Session, round_: Round,
     return {a.unit_id: a for a in rows}
 
 
+def counterpart(session: Session, assessment: Assessment) -> Assessment | None:
+    """The same unit's assessment of the other kind (self-assessment or workshop) in the round."""
+    other = (AssessmentKind.workshop if assessment.kind == AssessmentKind.self
+             else AssessmentKind.self)
+    return session.exec(select(Assessment).where(
+        Assessment.round_id == assessment.round_id, Assessment.unit_id == assessment.unit_id,
+        Assessment.kind == other)).first()
+
+
 def own_answers(session: Session, assessment: Assessment) -> dict[str, Answer]:
     """The assessment's own answers (not individual respondents'), by question id."""
     rows = session.exec(select(Answer).where(Answer.assessment_id == assessment.id,

@@ -23,7 +23,9 @@ from assessment import services
 from assessment.framework import Framework
 from assessment.models import (
     Answer,
+    Assessment,
     AssessmentKind,
+    AssessmentStatus,
     Choice,
     Need,
     NeedDot,
@@ -115,6 +117,8 @@ def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | N
     if not 1 <= dots <= 10:
         raise InvalidInput(N_("Give each participant 1–10 dots."), field="dots")
     assessment = services.get_or_create_assessment(session, round_, unit, AssessmentKind.workshop)
+    if assessment.status == AssessmentStatus.submitted:  # a new workshop continues the unit's
+        services.reopen_assessment(session, assessment)
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if session.exec(select(Workshop).where(Workshop.code == code)).first() is None:
@@ -131,6 +135,12 @@ def workshops_of(session: Session, round_: Round) -> list[Workshop]:
     """The round's workshops, newest first."""
     return list(session.exec(select(Workshop).where(Workshop.round_id == round_.id)
                              .order_by(col(Workshop.created_at).desc())))
+
+
+def workshops_of_assessment(session: Session, assessment: Assessment) -> list[Workshop]:
+    """The workshops that recorded this (workshop) assessment, oldest first."""
+    return list(session.exec(select(Workshop).where(Workshop.assessment_id == assessment.id)
+                             .order_by(col(Workshop.created_at))))
 
 
 def go_to(session: Session, workshop: Workshop, framework: Framework, index: int) -> Step:
@@ -171,10 +181,19 @@ def set_revealed(session: Session, workshop: Workshop, framework: Framework, que
 
 
 def close_workshop(session: Session, workshop: Workshop) -> None:
-    """End the workshop: no more joining or voting."""
+    """End the workshop: no more joining or voting. When no other workshop of the unit is
+    still open, the workshop assessment is submitted (a later workshop reopens it)."""
+    _require_open(workshop)
     workshop.status = WorkshopStatus.closed
     workshop.closed_at = utcnow()
     _bump(session, workshop)
+    assessment = session.get(Assessment, workshop.assessment_id)
+    assert assessment is not None  # guaranteed by the foreign key
+    still_open = session.exec(select(Workshop.id).where(
+        Workshop.assessment_id == assessment.id, Workshop.status == WorkshopStatus.open,
+        Workshop.id != workshop.id)).first()
+    if assessment.status == AssessmentStatus.draft and still_open is None:
+        services.submit_assessment(session, assessment)  # the last open workshop locks it
     session.flush()
 
 

@@ -10,7 +10,7 @@ pybabel extract --no-location --omit-header --sort-output -F babel.cfg -k N_ -k 
   -o "$pot" .
 po=assessment/locale/fi/LC_MESSAGES/messages.po
 if [ -f "$po" ]; then
-  pybabel update --no-fuzzy-matching --omit-header -i "$pot" -o "$po" -l fi
+  pybabel update --no-fuzzy-matching --width 100 -i "$pot" -o "$po" -l fi
 else
   pybabel init -i "$pot" -o "$po" -l fi
 fi

@@ -147,3 +147,28 @@ def test_closed_workshop_refuses_everything(session: Session, workshop: workshop
         workshops.post_need(session, workshop, framework, person, "Myöhässä")
     with pytest.raises(services.Conflict):
         workshops.go_to(session, workshop, framework, 3)
+
+
+def test_ending_the_last_open_workshop_submits_the_workshop_assessment(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    round_ = session.get(services.Round, workshop.round_id)
+    unit = session.get(services.Unit, workshop.unit_id)
+    assert round_ is not None and unit is not None
+    assessment = session.get(services.Assessment, workshop.assessment_id)
+    assert assessment is not None
+    second = workshops.create_workshop(session, round_, unit, by=None)
+    assert second.assessment_id == workshop.assessment_id
+
+    workshops.close_workshop(session, workshop)
+    assert assessment.status == "draft", "another workshop of the unit is still open"
+    question = framework.factors[0].questions[0].id
+    workshops.record_consensus(session, second, framework, question, "3", "Yhdessä")
+    workshops.close_workshop(session, second)
+    assert assessment.status == "submitted" and assessment.submitted_at is not None
+    with pytest.raises(services.Conflict):
+        workshops.close_workshop(session, second)
+
+    # A later workshop continues the same assessment, so it opens it again.
+    third = workshops.create_workshop(session, round_, unit, by=None)
+    assert third.assessment_id == assessment.id and assessment.status == "draft"
+    assert services.own_answers(session, assessment)[question].level == 3

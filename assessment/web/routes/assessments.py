@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import accounts, services
+from assessment import accounts, services, workshops
 from assessment.framework import Factor
 from assessment.i18n import Translator
-from assessment.models import Assessment, Round, User
+from assessment.models import Assessment, AssessmentKind, Round, User
 from assessment.policy import Action
 from assessment.services import AnswerInput, AssessmentView, ServiceError
 from assessment.web.access import AssessmentRead, AssessmentWrite, UserDep, may
@@ -20,7 +20,7 @@ from assessment.web.errors import PageError
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import see_other
 from assessment.web.routes.accounts import client_address
-from reports.results import build_assessment_results, radar_chart_svg
+from reports.results import build_assessment_results, compare, radar_chart_svg
 
 router = APIRouter()
 
@@ -227,16 +227,30 @@ def reopen_assessment(request: Request, session: SessionDep, t: TranslatorDep,
     except ServiceError as exc:
         session.rollback()
         view = services.assessment_view(session, registry, assessment)
-        return _results(request, t, view, message=t.gettext(exc.message), status=exc.status)
+        return _results(request, session, t, registry, view, message=t.gettext(exc.message),
+                        status=exc.status)
     session.commit()
     return see_other(f"/assessments/{assessment.id}")
 
 
-def _results(request: Request, t: Translator, view: AssessmentView, *,
-             message: str | None = None, status: int = 200) -> Response:
+def _results(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
+             view: AssessmentView, *, message: str | None = None, status: int = 200,
+             ) -> Response:
     results = build_assessment_results(view)
-    values = {"view": view, "results": results, "radar_svg": radar_chart_svg(results, t),
-              "message": message, **_permissions(request, view)}
+    other = services.counterpart(session, view.assessment)
+    other_results = (build_assessment_results(services.assessment_view(session, registry, other))
+                     if other is not None else None)
+    compared = other_results if other_results and other_results.scored and results.scored \
+        else None
+    by_kind = {r.kind: r for r in (results, compared) if r is not None}
+    values = {
+        "view": view, "results": results, "radar_svg": radar_chart_svg(results, t, compared),
+        "other": other, "comparison": compare(by_kind[AssessmentKind.self],
+                                              by_kind[AssessmentKind.workshop])
+        if compared else None,
+        "needs": [need for w in workshops.workshops_of_assessment(session, view.assessment)
+                  for need in workshops.ranked_needs(session, w)],
+        "message": message, **_permissions(request, view)}
     return request.app.state.pages.page(request, t, "results.html", values,
                                         fragment=["content"], status=status)
 
@@ -245,4 +259,5 @@ def _results(request: Request, t: Translator, view: AssessmentView, *,
 def show_results(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
                  assessment: AssessmentRead) -> Response:
     """Scores, stages, next steps and the radar chart of one assessment."""
-    return _results(request, t, services.assessment_view(session, registry, assessment))
+    return _results(request, session, t, registry,
+                    services.assessment_view(session, registry, assessment))

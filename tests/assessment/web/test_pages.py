@@ -191,6 +191,9 @@ def test_every_page_three_ways(client: TestClient, db: Session, framework: Frame
     assert full.status_code == fragment.status_code == restored.status_code == 200
     assert "<html" in full.text and "<html" in restored.text
     assert "<html" not in fragment.text and soup(fragment).h1 is not None
+    title = soup(full).title
+    assert title is not None and title.find() is None, "the page title holds markup"
+    assert 0 < len(title.get_text(strip=True)) < 120
 
 
 def test_answer_saved_by_htmx_returns_status_and_progress(client: TestClient, db: Session,
