@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -354,4 +354,90 @@ class Target(SQLModel, table=True):
     factor_id: str = Field(max_length=64)
     level: int
     source: str = Field(default="workshop", max_length=16)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Roadmap: phases of the staged rollout, and actions per unit ---------------------------
+
+class PhaseKind(StrEnum):
+    """Phase 0 records needs and expectations; a pilot comes next, then waves of units."""
+
+    needs = "needs"
+    pilot = "pilot"
+    wave = "wave"
+
+
+class ActionStatus(StrEnum):
+    """Where an action stands."""
+
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    dropped = "dropped"
+
+
+class Phase(SQLModel, table=True):
+    """One phase of an organisation's rollout roadmap, in order by `position`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    position: int = 0
+    kind: PhaseKind = Field(default=PhaseKind.wave, sa_type=String(16))
+    name: str = Field(max_length=NAME_MAX)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    # The factor ids the phase concentrates on, comma-separated in framework order.
+    focus: str = Field(default="", max_length=1000)
+    notes: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PhaseUnit(SQLModel, table=True):
+    """A unit's place in the rollout: a unit sits in one phase."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", unique=True)
+    position: int = 0
+
+
+class PhaseOwner(SQLModel, table=True):
+    """A named person and their role in a phase: commitment made visible."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=120)
+    position: int = 0
+
+
+class Gate(SQLModel, table=True):
+    """A criterion that must hold before the next phase: every unit of the phase reaches
+    `level` on `factor_id` (for example the pilot reaches *planned* on listening)."""
+
+    __table_args__ = (UniqueConstraint("phase_id", "factor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(foreign_key="phase.id", index=True)
+    factor_id: str = Field(max_length=64)
+    level: int
+
+
+class Action(SQLModel, table=True):
+    """Something a unit does to move a factor up a stage, with an owner, a due date and a
+    status. `library_id` names the framework action it came from (NULL when written here);
+    such an action shows the framework's text in the reader's language until it is edited."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    factor_id: str = Field(max_length=64)
+    from_level: int | None = None
+    library_id: str | None = Field(default=None, max_length=64)
+    text: str = Field(default="", max_length=1000)
+    owner: str = Field(default="", max_length=120)
+    due_on: date | None = None
+    status: ActionStatus = Field(default=ActionStatus.planned, sa_type=String(16))
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
