@@ -71,6 +71,12 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     ("assessment", Action.write): frozenset({"consultant", "unit"}),
     ("workshop", Action.read): frozenset({"consultant", "leadership"}),
     ("workshop", Action.write): frozenset({"consultant"}),
+    # The organisation's rollout roadmap: phases, their units, owners and gates.
+    ("roadmap", Action.read): frozenset({"consultant", "leadership"}),
+    ("roadmap", Action.write): frozenset({"consultant"}),
+    # A unit's plan: its targets, gaps and actions.
+    ("plan", Action.read): frozenset({"consultant", "leadership", "unit"}),
+    ("plan", Action.write): frozenset({"consultant"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {

@@ -17,9 +17,13 @@ from sqlmodel import Session, SQLModel, select
 
 from assessment import workshops
 from assessment.models import (
+    Action as PlannedAction,
+)
+from assessment.models import (
     Assessment,
     Organisation,
     Participant,
+    Phase,
     Round,
     Unit,
     User,
@@ -172,6 +176,39 @@ def workshop_access(action: Action) -> Callable[..., Workshop]:
     return _tag(load, "workshop", action)
 
 
+def phase_access(action: Action) -> Callable[..., Phase]:
+    """Load the path's roadmap phase and check the viewer may `action` the roadmap."""
+
+    def load(phase_id: int, session: SessionDep, viewer: ViewerDep) -> Phase:
+        phase = _get_or_404(session, Phase, phase_id)
+        authorize(viewer, "roadmap", action, phase.organisation_id)
+        return phase
+
+    return _tag(load, "roadmap", action)
+
+
+def unit_plan_access(action: Action) -> Callable[..., Unit]:
+    """Load the path's unit and check the viewer may `action` its plan (targets, actions)."""
+
+    def load(unit_id: int, session: SessionDep, viewer: ViewerDep) -> Unit:
+        unit = _get_or_404(session, Unit, unit_id)
+        authorize(viewer, "plan", action, unit.organisation_id, unit_id)
+        return unit
+
+    return _tag(load, "plan", action)
+
+
+def action_access(action: Action) -> Callable[..., PlannedAction]:
+    """Load the path's planned action and check the viewer may `action` its unit's plan."""
+
+    def load(action_id: int, session: SessionDep, viewer: ViewerDep) -> PlannedAction:
+        planned = _get_or_404(session, PlannedAction, action_id)
+        authorize(viewer, "plan", action, planned.organisation_id, planned.unit_id)
+        return planned
+
+    return _tag(load, "plan", action)
+
+
 class JoinRequired(Exception):
     """A participant page was opened without having joined: go to the join form."""
 
@@ -233,3 +270,10 @@ WorkshopRead = Annotated[Workshop, Depends(workshop_access(Action.read))]
 WorkshopWrite = Annotated[Workshop, Depends(workshop_access(Action.write))]
 SeatRead = Annotated[Seat, Depends(participant_access(Action.read))]
 SeatWrite = Annotated[Seat, Depends(participant_access(Action.write))]
+RoadmapRead = Annotated[Organisation, Depends(organisation_access(Action.read, "roadmap"))]
+RoadmapWrite = Annotated[Organisation, Depends(organisation_access(Action.write, "roadmap"))]
+PhaseWrite = Annotated[Phase, Depends(phase_access(Action.write))]
+PlanRead = Annotated[Unit, Depends(unit_plan_access(Action.read))]
+PlanWrite = Annotated[Unit, Depends(unit_plan_access(Action.write))]
+TargetsWrite = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "plan"))]
+PlannedActionWrite = Annotated[PlannedAction, Depends(action_access(Action.write))]

@@ -22,6 +22,8 @@ from assessment.web.routes import (
     language,
     members,
     organisations,
+    plans,
+    roadmap,
     rounds,
     users,
     workshops,
@@ -58,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
-                   accounts.router, members.router, users.router, workshops.router):
+                   accounts.router, members.router, users.router, workshops.router,
+                   plans.router, roadmap.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page)

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import accounts, services, workshops
+from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Factor
 from assessment.i18n import Translator
-from assessment.models import Assessment, AssessmentKind, Round, User
+from assessment.models import Assessment, AssessmentKind, Round, User, id_of
 from assessment.policy import Action
 from assessment.services import AnswerInput, AssessmentView, ServiceError
 from assessment.web.access import AssessmentRead, AssessmentWrite, UserDep, may
@@ -250,6 +250,10 @@ def _results(request: Request, session: SessionDep, t: Translator, registry: Reg
         if compared else None,
         "needs": [need for w in workshops.workshops_of_assessment(session, view.assessment)
                   for need in workshops.ranked_needs(session, w)],
+        "targets": roadmap.targets(session, id_of(view.round), [id_of(view.unit)])[
+            id_of(view.unit)],
+        "can_read_plan": may(request.state.viewer, "plan", Action.read,
+                             view.organisation.id or 0, view.unit.id),
         "message": message, **_permissions(request, view)}
     return request.app.state.pages.page(request, t, "results.html", values,
                                         fragment=["content"], status=status)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Mount
 
-from assessment import accounts, services, workshops
+from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Framework
 from assessment.models import Role
 from tests.conftest import csrf_headers, set_cookie
@@ -51,6 +51,10 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     # Anyone with the join code; without the participant cookie the page sends them to join.
     ("participant", "read"): [A, A, A, A, A, A],
     ("participant", "write"): [A, A, A, A, A, A],
+    ("roadmap", "read"): [S, A, A, A, F, N],
+    ("roadmap", "write"): [S, A, A, F, F, N],
+    ("plan", "read"): [S, A, A, A, A, N],
+    ("plan", "write"): [S, A, A, F, F, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
@@ -150,6 +154,18 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         "token": world["token"], "workshop_id": world["workshop"].id,  # type: ignore[attr-defined]
         "code": world["workshop"].code, "need_id": 1,  # type: ignore[attr-defined]
     }
+    if "{phase_id}" in path:
+        # A fresh phase (and action) each time, so deleting one never changes another cell.
+        phase = roadmap.create_phase(db, world["org"], framework, roadmap.PhaseInput(  # type: ignore[arg-type]
+            "wave", f"Aalto {next(_dummy)}", None, None, []))
+        db.commit()
+        values["phase_id"] = phase.id
+    if "{action_id}" in path:
+        action = roadmap.add_action(db, world["units"][unit], framework,  # type: ignore[index]
+                                    framework.factors[0].id,
+                                    roadmap.ActionInput("Toimenpide", "", None))
+        db.commit()
+        values["action_id"] = action.id
     if "{membership_id}" in path:
         # A fresh member each time, so removing one never changes another cell.
         member = make_user(db, email=f"dummy{next(_dummy)}@example.com",
@@ -165,7 +181,7 @@ def test_route_role_matrix(app: FastAPI, db: Session, world: dict) -> None:  # t
         with TestClient(app, headers={"Accept-Language": "en"}) as client:
             csrf_headers(app, client)
             for method, path, rule in cases:
-                units = ["P", "C", "O"] if rule[0] in ("unit", "assessment") else ["P"]
+                units = ["P", "C", "O"] if rule[0] in ("unit", "assessment", "plan") else ["P"]
                 for unit in units:
                     if role != "anonymous":
                         user = world["users"][role]
