@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+import statistics
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
-from assessment import accounts, services
+from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Framework
-from assessment.models import Organisation, Role, Unit, User
+from assessment.models import ActionStatus, Organisation, Role, Round, Unit, User
+from assessment.workshops import StepKind
 
 DEMO_NAME = "Pohjolan Palvelu Oy (demo)"
 ROUNDS = ("Syksy 2025", "Kevät 2026", "Syksy 2026")
@@ -38,6 +41,36 @@ _NOTES = {
     "measurement": "Seuraajamäärät raportoidaan, mutta niitä ei tulkita.",
     "culture": "Asiantuntijat kaipaavat koulutusta omien kanavien käyttöön.",
 }
+
+
+# The spring workshop of the pilot unit: what its participants wrote as needs and expectations.
+_NEEDS = (
+    ("Selkeä vastuunjako siihen, kuka vastaa asiakkaiden kysymyksiin somessa.", "ownership"),
+    ("Yhteinen vuosikello, jotta kampanjat eivät tule yllätyksenä.", "activities"),
+    ("Pelisäännöt kriittisiin kommentteihin ja maineriskeihin.", "participation"),
+    ("Seurantatyökalun raportit käyttöön viikkopalaveriin.", "listening"),
+    ("Koulutusta omien kanavien käyttöön.", "culture"),
+    ("Hiljaiset signaalit talteen asiakaspalvelusta.", None),
+)
+PILOT_UNIT = "Asiakaspalvelu"
+# (kind, name, start, end, focus factors, units, owners, gates as (factor, level))
+_PHASES: tuple[tuple[str, str, date, date, tuple[str, ...], tuple[str, ...],
+                     tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]], ...] = (
+    ("needs", "Tarpeet ja odotukset", date(2026, 1, 12), date(2026, 2, 27), (), (),
+     (("Kalle Konsultti", "Työpajojen vetäjä"), ("Johanna Johtaja", "Ohjausryhmän puheenjohtaja")),
+     ()),
+    ("pilot", "Pilotti: asiakaspalvelu", date(2026, 3, 2), date(2026, 8, 28),
+     ("ownership", "listening"), (PILOT_UNIT, "Puhelin- ja chat-palvelu"),
+     (("Ulla Yksikkö", "Pilotin omistaja"), ("Sanna Some", "Yhteisömanageri")),
+     (("ownership", 3), ("listening", 3))),
+    ("wave", "Aalto 1: viestintä ja markkinointi", date(2026, 9, 1), date(2027, 2, 26),
+     ("activities", "measurement"),
+     ("Viestintä ja markkinointi", "Markkinointi", "Sisäinen viestintä"),
+     (("Johanna Johtaja", "Sponsori"),), (("activities", 3),)),
+    ("wave", "Aalto 2: myynti ja henkilöstö", date(2027, 3, 1), date(2027, 8, 27),
+     ("participation", "culture"), ("Myynti", "Henkilöstö ja rekrytointi", "Johto ja strategia"),
+     (("Kalle Konsultti", "Muutostuki"),), ()),
+)
 
 
 # (email, name, role or None for the administrator, units a unit lead leads)
@@ -139,4 +172,70 @@ def load_demo(session: Session, framework: Framework, *, seed: int = 2026) -> De
             answers += len(inputs)
             if not (latest and position % 3 == 0):
                 services.submit_assessment(session, assessment)
+    rounds = services.list_rounds(session, organisation)
+    _demo_workshop(session, framework, rounds[1], units[PILOT_UNIT], random.Random(seed + 1))
+    _demo_roadmap(session, framework, organisation, rounds[1], units)
     return DemoSummary(organisation, len(units), len(ROUNDS), answers, created=True)
+
+
+def _demo_workshop(session: Session, framework: Framework, round_: Round, unit: Unit,
+                   rng: random.Random) -> None:
+    """A finished workshop: needs with dots, every question voted and agreed, targets."""
+    workshop = workshops.create_workshop(session, round_, unit, by=None)
+    people = [workshops.join(session, workshop, f"Osallistuja {i}")[0] for i in range(1, 7)]
+    needs = [workshops.post_need(session, workshop, framework, person, text, factor)
+             for person, (text, factor) in zip(people, _NEEDS, strict=True)]
+    steps = workshops.agenda(framework)
+    workshops.go_to(session, workshop, framework, 1)
+    for number, person in enumerate(people):
+        for need in (needs[0], needs[number % 4], needs[(number * 2 + 1) % 5]):
+            workshops.place_dot(session, workshop, framework, person, need.id or 0)
+    base = 2.6
+    for step in steps:
+        if step.kind is StepKind.question and step.question_id and step.factor_id:
+            workshops.go_to(session, workshop, framework, step.index)
+            centre = base + _FACTOR_BIAS.get(step.factor_id, 0.0)
+            levels = [_level(rng, centre, framework.stage_count) for _ in people]
+            for person, level in zip(people, levels, strict=True):
+                workshops.vote(session, workshop, framework, person, step.question_id, str(level))
+            workshops.set_revealed(session, workshop, framework, step.question_id, True)
+            agreed = int(statistics.median_low(levels))
+            workshops.record_consensus(session, workshop, framework, step.question_id,
+                                       str(agreed), "Mediaani; keskustelun jälkeen yksimielinen.")
+        elif step.kind is StepKind.target and step.factor_id:
+            workshops.go_to(session, workshop, framework, step.index)
+            centre = base + _FACTOR_BIAS.get(step.factor_id, 0.0) + 1.0
+            for person in people:
+                workshops.target_vote(session, workshop, framework, person, step.factor_id,
+                                      str(_level(rng, centre, framework.stage_count)))
+            target = statistics.median_low(workshops.target_votes(session, workshop,
+                                                                  step.factor_id))
+            workshops.record_target(session, workshop, framework, step.factor_id, str(target))
+    workshops.go_to(session, workshop, framework, steps[-1].index)
+    workshops.close_workshop(session, workshop)
+
+
+def _demo_roadmap(session: Session, framework: Framework, organisation: Organisation,
+                  plan_round: Round, units: dict[str, Unit]) -> None:
+    """Phases from needs through the pilot to two waves, and the pilot's actions."""
+    for kind, name, starts, ends, focus, members, owners, gates in _PHASES:
+        phase = roadmap.create_phase(session, organisation, framework, roadmap.PhaseInput(
+            kind, name, starts.isoformat(), ends.isoformat(), focus))
+        for member in members:
+            roadmap.place_unit(session, phase, units[member])
+        for person, role in owners:
+            roadmap.add_owner(session, phase, person, role)
+        for factor, level in gates:
+            roadmap.set_gate(session, phase, framework, factor, str(level))
+    pilot = units[PILOT_UNIT]
+    measured = roadmap.round_scores(session, framework, plan_round, [pilot.id or 0])
+    targets = roadmap.targets(session, plan_round.id or 0, [pilot.id or 0])[pilot.id or 0]
+    proposed = roadmap.propose_actions(session, pilot, framework,
+                                       roadmap.gaps(framework, measured.get(pilot.id or 0),
+                                                    targets))
+    for number, action in enumerate(proposed):
+        action.owner = ("Ulla Yksikkö", "Sanna Some")[number % 2]
+        action.due_on = date(2026, 4 + number % 5, 28)
+        action.status = list(ActionStatus)[number % 3]  # done, in progress and planned ones
+        session.add(action)
+    session.flush()
