@@ -1,0 +1,138 @@
+"""Leadership figures: units by factors, weakest links, stage counts and trends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from assessment import dashboard, services
+from assessment.framework import Framework, FrameworkRegistry
+from assessment.models import Organisation, Round, Unit
+from tests.assessment.test_roadmap import answer_all, counted
+from tests.factories import make_organisation, make_unit
+
+
+def tree(session: Session) -> tuple[Organisation, dict[str, Unit]]:
+    organisation = make_organisation(session)
+    units: dict[str, Unit] = {}
+    for name, parent in [("Viestintä", None), ("Markkinointi", "Viestintä"),
+                         ("Sisäinen", "Viestintä"), ("Asiakaspalvelu", None)]:
+        units[name] = make_unit(session, organisation=organisation, name=name,
+                                parent=units[parent] if parent else None)
+    return organisation, units
+
+
+def test_subtree_keeps_a_branch_and_refuses_strangers(session: Session) -> None:
+    organisation, units = tree(session)
+    names = [item.unit.name for item in dashboard.subtree(session, organisation)]
+    assert names == ["Asiakaspalvelu", "Viestintä", "Markkinointi", "Sisäinen"]
+    branch = dashboard.subtree(session, organisation, units["Viestintä"].id)
+    assert [(i.unit.name, i.depth) for i in branch] == [
+        ("Viestintä", 0), ("Markkinointi", 1), ("Sisäinen", 1)]
+    stranger = make_unit(session, organisation=make_organisation(session, name="Muu Oy"))
+    assert dashboard.subtree(session, organisation, stranger.id) == []
+
+
+def test_round_overview_finds_the_weakest_link_and_counts_stages(
+        session: Session, framework: Framework, registry: FrameworkRegistry) -> None:
+    organisation, units = tree(session)
+    round_ = services.create_round(session, organisation, "Kevät", framework)
+    answer_all(session, round_, units["Markkinointi"], framework, 4)
+    answer_all(session, round_, units["Sisäinen"], framework, 2)
+    answer_all(session, round_, units["Asiakaspalvelu"], framework, 2)
+    overview = dashboard.round_overview(session, registry, organisation, round_)
+    assert overview.measured_units == 3 and len(overview.units) == 4
+    first = overview.factors[0]
+    assert first.average == Decimal("2.7"), "the mean of 4, 2 and 2, rounded to one decimal"
+    assert first.weakest_score == Decimal("2.0")
+    assert {u.name for u in first.weakest} == {"Sisäinen", "Asiakaspalvelu"}, "ties are kept"
+    assert first.per_stage == (0, 2, 0, 1, 0) and first.unmeasured == 1
+    cell = overview.cell(units["Markkinointi"].id or 0, first.factor.id)
+    assert cell is not None and cell.score == Decimal("4.0")
+    assert overview.cell(units["Viestintä"].id or 0, first.factor.id) is None
+
+    branch = dashboard.round_overview(session, registry, organisation, round_,
+                                      units["Viestintä"].id)
+    assert branch.factors[0].average == Decimal("3.0")
+    assert [u.name for u in branch.factors[0].weakest] == ["Sisäinen"]
+
+
+def test_an_empty_round_has_no_figures(session: Session, framework: Framework,
+                                       registry: FrameworkRegistry) -> None:
+    organisation, _ = tree(session)
+    round_ = services.create_round(session, organisation, "Kevät", framework)
+    overview = dashboard.round_overview(session, registry, organisation, round_)
+    assert overview.measured_units == 0
+    assert all(f.average is None and f.weakest == () and f.unmeasured == 4
+               for f in overview.factors)
+
+
+def rounds_with_growth(session: Session, framework: Framework, organisation: Organisation,
+                       units: dict[str, Unit], count: int) -> list[Round]:
+    made = []
+    for index in range(count):
+        round_ = services.create_round(session, organisation, f"Kierros {index + 1}", framework)
+        answer_all(session, round_, units["Markkinointi"], framework, min(index + 2, 5))
+        answer_all(session, round_, units["Asiakaspalvelu"], framework, 1)
+        made.append(round_)
+    return made
+
+
+def test_trends_give_average_weakest_and_each_unit(session: Session, framework: Framework,
+                                                   registry: FrameworkRegistry) -> None:
+    organisation, units = tree(session)
+    rounds_with_growth(session, framework, organisation, units, 3)
+    trends = dashboard.trends(session, registry, organisation)
+    factor = framework.factors[0].id
+    assert [p.average for p in trends.factors[factor]] == [
+        Decimal("1.5"), Decimal("2.0"), Decimal("2.5")]
+    assert [p.weakest for p in trends.factors[factor]] == [Decimal("1.0")] * 3
+    assert trends.unit_trend(units["Markkinointi"].id or 0, factor) == [
+        Decimal("2.0"), Decimal("3.0"), Decimal("4.0")]
+    assert trends.unit_trend(units["Sisäinen"].id or 0, factor) == [None, None, None]
+    assert trends.differing == [] and all(p.comparable for p in trends.factors[factor])
+
+
+def test_rounds_on_another_framework_version_compare_only_shared_factors(
+        session: Session, framework: Framework, registry: FrameworkRegistry) -> None:
+    organisation, units = tree(session)
+    dropped = framework.factors[-1]
+    older = framework.model_copy(update={"version": "2025.1",
+                                         "factors": framework.factors[:-1]})
+    old_round = services.create_round(session, organisation, "Vanha", older)
+    answer_all(session, old_round, units["Markkinointi"], older, 3)
+    new_round = services.create_round(session, organisation, "Uusi", framework)
+    answer_all(session, new_round, units["Markkinointi"], framework, 4)
+    trends = dashboard.trends(session, registry, organisation)
+    assert trends.differing == [old_round]
+    assert trends.versions[old_round.id or 0] == "2025.1"
+    points = trends.factors[dropped.id]
+    assert [p.comparable for p in points] == [False, True]
+    assert points[0].average is None and points[1].average == Decimal("4.0")
+    shared = trends.factors[framework.factors[0].id]
+    assert [p.average for p in shared] == [Decimal("3.0"), Decimal("4.0")]
+
+
+def test_queries_do_not_grow_with_units(session: Session, framework: Framework,
+                                        registry: FrameworkRegistry) -> None:
+    organisation = make_organisation(session)
+    round_ = services.create_round(session, organisation, "Kevät", framework)
+
+    def add_units(count: int, prefix: str) -> None:
+        for i in range(count):
+            answer_all(session, round_, make_unit(session, organisation=organisation,
+                                                  name=f"{prefix}{i}"), framework, 3)
+
+    add_units(2, "A")
+    session.expire_all()
+    with counted(session) as few:
+        dashboard.round_overview(session, registry, organisation, round_)
+        dashboard.trends(session, registry, organisation)
+    add_units(12, "B")
+    session.expire_all()
+    with counted(session) as many:
+        overview = dashboard.round_overview(session, registry, organisation, round_)
+        dashboard.trends(session, registry, organisation)
+    assert overview.measured_units == 14
+    assert len(many) == len(few)
