@@ -1,0 +1,121 @@
+"""Building report jobs in the background: the data and HTML in a thread of the app process,
+the PDF in a worker process (`reports.pdf.PdfWorker`). Progress goes to the job's row."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from jinja2 import Environment
+from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from assessment import report_jobs
+from assessment.framework import FrameworkRegistry
+from assessment.i18n import Catalogues
+from assessment.models import ReportJob, Round, Unit
+from reports.pdf import PdfWorker, report_environment
+from reports.unit_report import build_unit_report, report_filename, unit_report_html
+
+log = logging.getLogger(__name__)
+Render = Callable[[str], bytes]
+
+
+def _step(engine: Engine, job_id: int, change: Callable[[Session, ReportJob], None]) -> None:
+    """Apply one change to the job in a short transaction of its own, so polls see it."""
+    with Session(engine, expire_on_commit=False) as session:
+        job = session.get(ReportJob, job_id)
+        if job is None:
+            raise LookupError(f"report job {job_id} is gone")
+        change(session, job)
+        session.commit()
+
+
+def build_unit_report_job(engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues,
+                          environment: Environment, job_id: int, *, min_votes: int,
+                          render: Render) -> None:
+    """Build a queued unit report job: gather, draw, lay out, store the PDF (or the failure)."""
+    try:
+        _step(engine, job_id, report_jobs.start)
+        with Session(engine, expire_on_commit=False) as session:
+            job = session.get(ReportJob, job_id)
+            assert job is not None and job.unit_id is not None
+            round_, unit = session.get(Round, job.round_id), session.get(Unit, job.unit_id)
+            assert round_ is not None and unit is not None  # guaranteed by foreign keys
+            report = build_unit_report(session, registry, round_, unit, min_votes=min_votes)
+            language = job.language
+        _step(engine, job_id, lambda s, j: report_jobs.advance(s, j, 30, report_jobs.DRAWING))
+        html = unit_report_html(report, catalogues.translator(language), environment)
+        _step(engine, job_id,
+              lambda s, j: report_jobs.advance(s, j, 50, report_jobs.LAYING_OUT))
+        pdf = render(html)
+        filename = report_filename(report, language)
+        _step(engine, job_id, lambda s, j: report_jobs.finish(s, j, pdf, filename))
+    except Exception:
+        log.exception("report job %s failed", job_id)
+        try:
+            _step(engine, job_id, lambda s, j: report_jobs.fail(s, j))
+        except Exception:
+            log.exception("report job %s: could not record the failure", job_id)
+
+
+class ReportJobs:
+    """The app's report builder: one job at a time in a background thread, each PDF in a
+    worker process. `shutdown` stops both; the next job starts them again.
+
+    An in-memory SQLite database is one connection shared by every thread, where a
+    background transaction would get mixed up with the requests' own: with such an engine
+    (`inline`, the default for it) a job is built in the request that asks for it."""
+
+    def __init__(self, engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues, *,
+                 min_votes: int, render: Render | None = None,
+                 inline: bool | None = None) -> None:
+        self.engine, self.registry, self.catalogues = engine, registry, catalogues
+        self.inline = isinstance(engine.pool, StaticPool) if inline is None else inline
+        self.min_votes = min_votes
+        self.environment = report_environment()
+        self.pdf = PdfWorker(processes=1)
+        self.render: Render = render or self.pdf.render
+        self._threads: ThreadPoolExecutor | None = None
+        self._pending: dict[Future[None], int] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, job_id: int) -> None:
+        """Build the job in the background (after the jobs queued before it)."""
+        if self.inline:
+            build_unit_report_job(self.engine, self.registry, self.catalogues,
+                                  self.environment, job_id, min_votes=self.min_votes,
+                                  render=self.render)
+            return
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="report-job")
+            future = self._threads.submit(
+                build_unit_report_job, self.engine, self.registry, self.catalogues,
+                self.environment, job_id, min_votes=self.min_votes, render=self.render)
+            self._pending[future] = job_id
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.pop(future, None)
+
+    def shutdown(self) -> None:
+        """Finish the job being built, fail the queued ones, stop the worker process."""
+        with self._lock:
+            threads, self._threads = self._threads, None
+            pending = dict(self._pending)
+        if threads is not None:
+            threads.shutdown(wait=True, cancel_futures=True)
+        for future, job_id in pending.items():
+            if future.cancelled():
+                try:
+                    _step(self.engine, job_id,
+                          lambda s, j: report_jobs.fail(s, j, report_jobs.STOPPED))
+                except Exception:
+                    log.exception("report job %s: could not record the stop", job_id)
+        self.pdf.shutdown()
