@@ -11,7 +11,19 @@ from sqlmodel import Session, select
 
 from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Framework
-from assessment.models import ActionStatus, Organisation, Role, Round, Unit, User
+from assessment.models import (
+    ActionStatus,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    Choice,
+    Organisation,
+    Role,
+    Round,
+    Unit,
+    User,
+    utcnow,
+)
 from assessment.workshops import StepKind
 
 DEMO_NAME = "Pohjolan Palvelu Oy (demo)"
@@ -239,3 +251,68 @@ def _demo_roadmap(session: Session, framework: Framework, organisation: Organisa
         action.status = list(ActionStatus)[number % 3]  # done, in progress and planned ones
         session.add(action)
     session.flush()
+
+
+# A large organisation, for trying the leadership view at scale ------------------------------
+
+_DIVISIONS = ("Asiakaskokemus", "Markkinointi ja viestintä", "Myynti", "Tuotanto", "Henkilöstö",
+              "Talous", "Tietohallinto", "Tutkimus ja kehitys")
+_TEAMS = ("Pohjoinen", "Etelä", "Itä", "Länsi", "Keskusta", "Verkko", "Kenttä", "Tuki")
+
+
+def large_demo_name(units: int, rounds: int) -> str:
+    """The name of the generated organisation with this many units and rounds."""
+    return f"Suuri demo Oy ({units} yksikköä, {rounds} kierrosta)"
+
+
+def load_large_demo(session: Session, framework: Framework, *, units: int, rounds: int,
+                    seed: int = 2026) -> DemoSummary:
+    """An organisation of `units` units in a three-level tree (divisions, departments,
+    teams) assessed in `rounds` rounds, every unit improving at its own pace; created once."""
+    if units < 1 or rounds < 1:
+        raise services.InvalidInput(services.N_("Give at least one unit and one round."))
+    name = large_demo_name(units, rounds)
+    existing = session.exec(select(Organisation).where(Organisation.name == name)).first()
+    if existing is not None:
+        return DemoSummary(existing, 0, 0, 0, created=False)
+    rng = random.Random(seed)
+    organisation = services.create_organisation(session, name)
+    made: list[tuple[Unit, float, float]] = []
+
+    def add(unit_name: str, parent: Unit | None) -> Unit:
+        unit = services.create_unit(session, organisation, unit_name,
+                                    parent.id if parent else None)
+        made.append((unit, rng.uniform(1.2, 3.2), rng.uniform(0.0, 0.3)))
+        return unit
+
+    divisions = [add(_DIVISIONS[i % len(_DIVISIONS)]
+                     + (f" {i // len(_DIVISIONS) + 1}" if i >= len(_DIVISIONS) else ""), None)
+                 for i in range(max(1, units // 25))]
+    departments = [add(f"{divisions[i % len(divisions)].name}, osasto {i + 1}",
+                       divisions[i % len(divisions)])
+                   for i in range(min(units - len(made), 4 * len(divisions)))]
+    parents = departments or divisions
+    for i in range(units - len(made)):
+        parent = parents[i % len(parents)]
+        add(f"{parent.name}, tiimi {_TEAMS[i % len(_TEAMS)]} {i + 1}", parent)
+    questions = [(f.id, q.id) for f in framework.factors for q in f.questions]
+    answers = 0
+    for number in range(rounds):
+        round_ = services.create_round(session, organisation, f"Kierros {number + 1:02d}",
+                                       framework)
+        rows = [Assessment(round_id=round_.id or 0, unit_id=unit.id or 0,
+                           status=AssessmentStatus.submitted, submitted_at=utcnow())
+                for unit, _base, _growth in made]
+        session.add_all(rows)
+        session.flush()
+        batch = []
+        for assessment, (_unit, base, growth) in zip(rows, made, strict=True):
+            for factor_id, question_id in questions:
+                level = _level(rng, base + growth * number + _FACTOR_BIAS.get(factor_id, 0.0),
+                               framework.stage_count)
+                batch.append(Answer(assessment_id=assessment.id or 0, question_id=question_id,
+                                    choice=Choice.level, level=level))
+        session.add_all(batch)
+        session.flush()
+        answers += len(batch)
+    return DemoSummary(organisation, len(made), rounds, answers, created=True)

@@ -44,7 +44,7 @@ LINE_SPACING = 1.2
 
 # rcParams are process-wide, so two renders in different threads (plain `def` routes run in a
 # thread pool) must not interleave their rc_context enter and exit.
-_RENDER_LOCK = threading.Lock()
+RENDER_LOCK = threading.Lock()
 _RC: dict[str, Any] = {
     "svg.hashsalt": "some-maturity-radar",
     "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
@@ -104,7 +104,7 @@ class RadarChart:
 def render_radar_svg(chart: RadarChart) -> str:
     """Draw the chart as SVG: byte-identical for the same input, ready to inline in HTML."""
     # Defaults first, so a matplotlibrc or the caller's rcParams cannot change the bytes.
-    with _RENDER_LOCK, matplotlib.style.context(["default", _RC]):
+    with RENDER_LOCK, matplotlib.style.context(["default", _RC]):
         figure = _draw(chart)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata=_METADATA, bbox_inches="tight",

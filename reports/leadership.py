@@ -1,0 +1,168 @@
+"""What leadership sees, drawn and summed up: a round's profile, units side by side, trends
+across rounds, and the rollout's planned vs achieved. Labels come in the reader's language;
+every chart has a table with the same numbers on the page that shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from assessment.dashboard import RoundOverview, Trends
+from assessment.framework import Framework
+from assessment.i18n import Translator
+from assessment.roadmap import PhaseProgress
+from reports.radar import LineStyle, RadarChart, RadarSeries, render_radar_svg
+from reports.trend import TrendChart, TrendSeries, render_trend_svg
+
+# A chart changes only when its numbers or labels do, and a dashboard draws a dozen of them:
+# keep recent drawings (a few kB each) instead of drawing them again on every view.
+_radar_svg = lru_cache(maxsize=128)(render_radar_svg)
+_trend_svg = lru_cache(maxsize=512)(render_trend_svg)
+HEAT_CLASSES = 7  # .heat-0 … .heat-6 in app.css, lightest to darkest
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def heat_class(level: int | None, stage_count: int) -> str:
+    """The colour class of a stage: the first stage lightest, the last darkest, whatever the
+    framework's number of stages."""
+    if level is None or stage_count < 2:
+        return "heat-none"
+    step = (level - 1) * (HEAT_CLASSES - 1) / (stage_count - 1)
+    return f"heat-{int(step + 0.5)}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series of a factor chart: a score per factor id."""
+
+    label: str
+    values: Mapping[str, Decimal | None]
+    style: LineStyle = "solid"
+
+
+def factor_radar_svg(t: Translator, framework: Framework, title: str,
+                     lines: Sequence[Line]) -> str:
+    """A radar of the framework's factors with one series per line; the core factor in the
+    centre."""
+    core = next((f for f in framework.factors if f.core), None)
+    outer = [f for f in framework.factors if not f.core]
+    chart = RadarChart(
+        title=title,
+        axes=tuple(t.text(f.name) for f in outer),
+        levels=tuple(t.text(s.name) for s in framework.stages),
+        series=tuple(RadarSeries(line.label, tuple(_float(line.values.get(f.id)) for f in outer),
+                                 line.style) for line in lines),
+        core_label=t.text(core.name) if core else None,
+        core_values=tuple(_float(line.values.get(core.id)) for line in lines) if core else (),
+        number_format=t.score,
+    )
+    return _radar_svg(chart)
+
+
+def profile_radar_svg(t: Translator, overview: RoundOverview) -> str:
+    """The round's profile: the organisation's average and its weakest link per factor."""
+    return factor_radar_svg(
+        t, overview.framework,
+        t.gettext("Organisation profile: {round}", round=overview.round.name),
+        [Line(t.gettext("Average"), {s.factor.id: s.average for s in overview.factors}),
+         Line(t.gettext("Weakest link"),
+              {s.factor.id: s.weakest_score for s in overview.factors}, "dashed")])
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    """One series of a trend chart: a value per round."""
+
+    label: str
+    values: Sequence[Decimal | None]
+    style: LineStyle = "solid"
+
+
+def trend_svg(t: Translator, framework: Framework, title: str, rounds: Sequence[str],
+              lines: Sequence[TrendLine]) -> str:
+    """A line chart of scores across rounds, on the framework's stages."""
+    chart = TrendChart(
+        title=title, rounds=tuple(rounds),
+        levels=tuple(t.text(s.name) for s in framework.stages),
+        series=tuple(TrendSeries(line.label, tuple(_float(v) for v in line.values), line.style)
+                     for line in lines),
+        number_format=t.score)
+    return _trend_svg(chart)
+
+
+def round_labels(trends: Trends) -> list[str]:
+    """The rounds' names along a trend chart; a round on another framework version is
+    marked with a dagger, which the page explains."""
+    differing = {r.id for r in trends.differing}
+    return [f"{r.name} †" if r.id in differing else r.name for r in trends.rounds]
+
+
+def organisation_trend_svgs(t: Translator, trends: Trends) -> dict[str, str]:
+    """Per factor: the average and the weakest link across the rounds."""
+    if trends.framework is None:
+        return {}
+    labels = round_labels(trends)
+    return {factor.id: trend_svg(
+        t, trends.framework, t.gettext("{factor}: average and weakest link by round",
+                                       factor=t.text(factor.name)), labels,
+        [TrendLine(t.gettext("Average"), [p.average for p in trends.factors[factor.id]]),
+         TrendLine(t.gettext("Weakest link"), [p.weakest for p in trends.factors[factor.id]],
+                   "dashed")])
+        for factor in trends.framework.factors}
+
+
+def unit_trend_svgs(t: Translator, trends: Trends, unit_id: int,
+                    unit_name: str) -> dict[str, str]:
+    """Per factor: the unit's score beside the organisation's average and weakest link."""
+    if trends.framework is None:
+        return {}
+    labels = round_labels(trends)
+    return {factor.id: trend_svg(
+        t, trends.framework, t.gettext("{factor}: {unit} by round", factor=t.text(factor.name),
+                                       unit=unit_name), labels,
+        [TrendLine(unit_name, trends.unit_trend(unit_id, factor.id)),
+         TrendLine(t.gettext("Organisation average"),
+                   [p.average for p in trends.factors[factor.id]], "dashed"),
+         TrendLine(t.gettext("Weakest link"), [p.weakest for p in trends.factors[factor.id]],
+                   "dotted")])
+        for factor in trends.framework.factors}
+
+
+# Rollout progress ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    """A phase at a glance: its gates that hold and its units' targets reached."""
+
+    progress: PhaseProgress
+    gates_holding: int
+    targets: int  # targets on the phase's focus factors (all targeted factors without focus)
+    targets_reached: int
+    measured_units: int
+
+
+def rollout_summary(phases: Sequence[PhaseProgress]) -> list[PhaseSummary]:
+    """Planned vs achieved per phase: a target counts as reached when the unit's latest
+    measured stage is at least the target stage."""
+    summaries = []
+    for item in phases:
+        targets = reached = 0
+        for unit in item.units:
+            factor_ids = item.focus or list(unit.targets)
+            for factor_id in factor_ids:
+                target = unit.targets.get(factor_id)
+                if target is None:
+                    continue
+                targets += 1
+                latest = unit.latest.stage(factor_id) if unit.latest else None
+                if latest is not None and latest >= target:
+                    reached += 1
+        summaries.append(PhaseSummary(
+            item, sum(1 for gate in item.gates if gate.holds), targets, reached,
+            sum(1 for unit in item.units if unit.latest is not None)))
+    return summaries
