@@ -3,97 +3,14 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlmodel import Session
+from playwright.sync_api import Browser, Page, expect
 
-from assessment import services
 from assessment.framework import Framework
-from assessment.migrate import upgrade
-from assessment.models import Role
-from assessment.web.app import create_app
-from tests.conftest import make_settings
-from tests.factories import PASSWORD, make_organisation, make_unit, make_user
+from tests.assessment.web.browser_support import ARTIFACTS, Site, sign_in
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Site:
-    """The running app and what the tests need to know about its data."""
-
-    base: str
-    round_id: int
-    other_assessment_id: int
-
-
-@pytest.fixture
-def server(tmp_path: Path, framework: Framework) -> Iterator[Site]:
-    """The app on a loopback port with an SQLite file, a consultant and a unit lead."""
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'browser.db'}"))
-    upgrade(app.state.engine)
-    with Session(app.state.engine, expire_on_commit=False) as session:
-        organisation = make_organisation(session, name="Selaintesti Oy")
-        service = make_unit(session, organisation=organisation, name="Asiakaspalvelu")
-        marketing = make_unit(session, organisation=organisation, name="Markkinointi")
-        round_ = services.create_round(session, organisation, "Kevät 2026", framework)
-        other = services.get_or_create_assessment(session, round_, marketing)
-        services.submit_assessment(session, other)
-        session.commit()
-        make_user(session, email="konsultti@example.com", organisation=organisation,
-                  role=Role.consultant)
-        make_user(session, email="lead@example.com", organisation=organisation,
-                  role=Role.unit_lead, units=[service])
-        site = Site("", round_.id or 0, other.id or 0)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", site.round_id, site.other_assessment_id)
-    instance.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
 
 
 def answer_factor(page: Page, framework: Framework, factor_index: int) -> None:
