@@ -29,6 +29,8 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(framework_app, name="framework")
+report_app = typer.Typer(help="PDF reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 DEFAULT_FRAMEWORK = "some-maturity"
 
@@ -78,10 +80,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 def demo(
     framework_id: Annotated[str, typer.Option("--framework", help="Framework id.")]
     = DEFAULT_FRAMEWORK,
+    units: Annotated[int | None, typer.Option(
+        "--units", min=1, max=5000, help="Also load a large organisation with this many units.")]
+    = None,
+    rounds: Annotated[int, typer.Option(
+        "--rounds", min=1, max=50, help="Rounds of the large organisation.")] = 12,
 ) -> None:
-    """Load the demo organisation (units, three rounds, answers) once, and print the sign-in
-    details of its users (one per role; their password is set anew on every run)."""
-    from assessment.demo import demo_users, load_demo
+    """Load the demo organisation (units, three rounds, answers, a workshop and a roadmap)
+    once, and print the sign-in details of its users (one per role; their password is set
+    anew on every run). With --units, also load a large generated organisation (for example
+    --units 200 --rounds 12) where the demo consultant and leadership user have their roles."""
+    from sqlmodel import select
+
+    from assessment.accounts import grant
+    from assessment.demo import demo_users, large_demo_name, load_demo, load_large_demo
+    from assessment.models import Role, User
 
     settings = Settings()
     registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
@@ -93,7 +106,21 @@ def demo(
         result = load_demo(session, registry.get(framework_id))
         users = demo_users(session, result.organisation, password)
         name = result.organisation.name
+        large = None
+        if units is not None:
+            large = load_large_demo(session, registry.get(framework_id), units=units,
+                                    rounds=rounds)
+            for demo_user in users:
+                if demo_user.role in (Role.consultant, Role.leadership):
+                    account = session.exec(select(User).where(
+                        User.email == demo_user.email)).one()
+                    grant(session, account, large.organisation, Role(demo_user.role))
     engine.dispose()
+    if large is not None and large.created:
+        typer.echo(f"large demo loaded: {large_demo_name(units or 0, rounds)}: {large.units} "
+                   f"units, {large.rounds} rounds, {large.answers} answers")
+    elif large is not None:
+        typer.echo(f"large demo already loaded: {large_demo_name(units or 0, rounds)}")
     if result.created:
         typer.echo(f"demo loaded: {name}: {result.units} units, {result.rounds} rounds, "
                    f"{result.answers} answers")
@@ -102,6 +129,68 @@ def demo(
     typer.echo(f"sign in at /sign-in with password {password} as:")
     for user in users:
         typer.echo(f"  {user.role:<11} {user.email}  ({user.name})")
+
+
+@app.command("export")
+def export_command(
+    organisation_id: Annotated[int, typer.Argument(help="The organisation's id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The JSON file to write.")],
+) -> None:
+    """Write everything an organisation holds to a JSON file (not users, memberships,
+    invitations or the audit log)."""
+    from assessment.exchange import dump_json, export_organisation
+    from assessment.models import Organisation
+
+    settings = Settings()
+    engine = _engine(settings)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            organisation = session.get(Organisation, organisation_id)
+            if organisation is None:
+                typer.echo(f"error: there is no organisation {organisation_id}", err=True)
+                raise typer.Exit(code=1)
+            text = dump_json(export_organisation(session, organisation))
+            name = organisation.name
+    finally:
+        engine.dispose()
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"exported {name} to {output}")
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A JSON file made by `maturity export`.")],
+) -> None:
+    """Import an organisation from a JSON file into an empty database: every problem of an
+    invalid file is printed and nothing is changed."""
+    from assessment.exchange import InvalidImportFile, import_organisation, parse_file, summary
+
+    settings = Settings()
+    try:
+        registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+        data = parse_file(file.read_bytes())
+    except (FrameworkFileError, InvalidImportFile) as exc:
+        typer.echo(f"{file}: {exc}" if isinstance(exc, InvalidImportFile) else str(exc),
+                   err=True)
+        raise typer.Exit(code=1) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(code=1) from None
+    engine = _engine(settings)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:  # one transaction: all or nothing
+            organisation = import_organisation(session, data,
+                                               fallback_frameworks=registry.current)
+            session.flush()
+            organisation_id = organisation.id
+    except InvalidImportFile as exc:
+        typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"imported organisation {organisation_id}: {summary(data)}")
 
 
 @user_app.command("create")
@@ -132,6 +221,44 @@ def user_create(
     finally:
         engine.dispose()
     typer.echo(summary_line)
+
+
+@report_app.command("unit")
+def report_unit(
+    round_id: Annotated[int, typer.Option("--round", help="The round's id.")],
+    unit_id: Annotated[int, typer.Option("--unit", help="The unit's id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The PDF file to write.")],
+    language: Annotated[str | None, typer.Option(
+        help="fi or en (default: the default_language setting).")] = None,
+) -> None:
+    """Write the unit report of a unit in a round as a PDF."""
+    from assessment.i18n import LANGUAGES, Catalogues
+    from assessment.models import Round, Unit
+    from reports.pdf import render_pdf, report_environment
+    from reports.unit_report import build_unit_report, unit_report_html
+
+    settings = Settings()
+    language = language or settings.default_language
+    if language not in LANGUAGES:
+        typer.echo(f"error: the language is one of {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(code=2)
+    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    engine = _engine(settings)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
+            if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
+                typer.echo(f"error: there is no round {round_id} with a unit {unit_id}",
+                           err=True)
+                raise typer.Exit(code=1)
+            report = build_unit_report(session, registry, round_, unit,
+                                       min_votes=settings.workshop_min_votes)
+    finally:
+        engine.dispose()
+    html = unit_report_html(report, Catalogues().translator(language), report_environment())
+    output.write_bytes(render_pdf(html))
+    typer.echo(f"wrote the unit report of {report.unit_name} ({report.round_name}) to {output}")
 
 
 @framework_app.command("check")

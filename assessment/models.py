@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -441,3 +442,39 @@ class Action(SQLModel, table=True):
     position: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Report jobs: PDFs built in the background while the page shows progress -----------------
+
+class ReportJobStatus(StrEnum):
+    """Where a report job stands."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ReportJob(SQLModel, table=True):
+    """A report being built (or built) for a user: its progress and, when done, the PDF.
+
+    The state is in the database, so any app process can answer the progress polls."""
+
+    __tablename__ = "report_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    kind: str = Field(default="unit", max_length=16)
+    round_id: int = Field(foreign_key="round.id")
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    language: str = Field(max_length=8)
+    status: ReportJobStatus = Field(default=ReportJobStatus.queued, sa_type=String(16))
+    progress: int = 0
+    # An English msgid, translated when shown: the step the job is on, or why it failed.
+    message: str = Field(default="", max_length=200)
+    filename: str = Field(default="", max_length=200)
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -77,6 +77,16 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     # A unit's plan: its targets, gaps and actions.
     ("plan", Action.read): frozenset({"consultant", "leadership", "unit"}),
     ("plan", Action.write): frozenset({"consultant"}),
+    # A unit's PDF report: whoever may read the unit's results may have it built (building
+    # one changes no data, so leadership may too).
+    ("report", Action.read): frozenset({"consultant", "leadership", "unit"}),
+    ("report", Action.write): frozenset({"consultant", "leadership", "unit"}),
+    # Spreadsheet downloads: a round's answers and scores, the organisation's actions.
+    ("export", Action.read): frozenset({"consultant", "leadership"}),
+    # The whole organisation as one JSON file: everything it holds, so consultants only.
+    ("full_export", Action.read): frozenset({"consultant"}),
+    # The leadership dashboard: every unit by factor, trends and rollout progress.
+    ("dashboard", Action.read): frozenset({"consultant", "leadership"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
@@ -19,16 +22,20 @@ from assessment.web.pages import Pages
 from assessment.web.routes import (
     accounts,
     assessments,
+    dashboard,
+    exports,
     language,
     members,
     organisations,
     plans,
+    reports,
     roadmap,
     rounds,
     users,
     workshops,
 )
 from assessment.web.security import SecurityMiddleware
+from reports.jobs import ReportJobs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("assessment")
@@ -51,21 +58,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
     app = FastAPI(title="SoMe Maturity Workshop", docs_url=None, redoc_url=None,
-                  openapi_url=None, dependencies=[Depends(check_csrf)])
+                  openapi_url=None, dependencies=[Depends(check_csrf)], lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
+    app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
+                                       min_votes=settings.workshop_min_votes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
-                   plans.router, roadmap.router):
+                   plans.router, roadmap.router, exports.router, reports.router,
+                   dashboard.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, let the report being built finish and stop the PDF worker process."""
+    yield
+    await run_in_threadpool(app.state.report_jobs.shutdown)
 
 
 async def check_csrf(request: Request) -> None:

@@ -36,6 +36,7 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
         "can_open_organisation": may(viewer, "organisation", Action.read, org_id),
         "can_run_workshops": may(viewer, "workshop", Action.write, org_id),
         "can_see_workshops": may(viewer, "workshop", Action.read, org_id),
+        "can_export": may(viewer, "export", Action.read, org_id),
         "workshops": workshops.workshops_of(session, round_),
         "unit_names": {item.unit.id: item.unit.name for item in tree},
         "assessments": assessments, "counts": counts,

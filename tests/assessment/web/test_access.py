@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount
 
 from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Framework
-from assessment.models import Role
+from assessment.models import ReportJob, ReportJobStatus, Role
 from tests.conftest import csrf_headers, set_cookie
 from tests.factories import make_organisation, make_unit, make_user
 
@@ -55,6 +55,13 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("roadmap", "write"): [S, A, A, F, F, N],
     ("plan", "read"): [S, A, A, A, A, N],
     ("plan", "write"): [S, A, A, F, F, N],
+    # Building a unit's PDF report changes no data: whoever reads the unit's results may.
+    ("report", "read"): [S, A, A, A, A, N],
+    ("report", "write"): [S, A, A, A, A, N],
+    ("export", "read"): [S, A, A, A, F, N],
+    ("full_export", "read"): [S, A, A, F, F, N],
+    ("dashboard", "read"): [S, A, A, A, F, N],
+    ("unit", "read"): [S, A, A, A, A, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
@@ -166,6 +173,15 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
                                     roadmap.ActionInput("Toimenpide", "", None))
         db.commit()
         values["action_id"] = action.id
+    if "{job_id}" in path:
+        # A finished report job of this unit (the matrix never waits for a real build).
+        job = ReportJob(organisation_id=world["org"].id, round_id=world["round"].id,  # type: ignore[attr-defined]
+                        unit_id=world["units"][unit].id, language="en",  # type: ignore[index]
+                        status=ReportJobStatus.done, progress=100, pdf=b"%PDF-1.7 test",
+                        filename="unit-report.pdf")
+        db.add(job)
+        db.commit()
+        values["job_id"] = job.id
     if "{membership_id}" in path:
         # A fresh member each time, so removing one never changes another cell.
         member = make_user(db, email=f"dummy{next(_dummy)}@example.com",
@@ -181,7 +197,8 @@ def test_route_role_matrix(app: FastAPI, db: Session, world: dict) -> None:  # t
         with TestClient(app, headers={"Accept-Language": "en"}) as client:
             csrf_headers(app, client)
             for method, path, rule in cases:
-                units = ["P", "C", "O"] if rule[0] in ("unit", "assessment", "plan") else ["P"]
+                units = ["P", "C", "O"] if rule[0] in ("unit", "assessment", "plan", "report") \
+                    else ["P"]
                 for unit in units:
                     if role != "anonymous":
                         user = world["users"][role]
