@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -173,6 +174,19 @@ def round_framework(session: Session, registry: FrameworkRegistry,
     version = session.get(FrameworkVersion, round_.framework_version_id)
     assert version is not None  # guaranteed by the foreign key
     return registry.pinned(version.content_hash, version.snapshot), version
+
+
+_PINNED = select(FrameworkVersion.content_hash, FrameworkVersion.snapshot).join(
+    Round, col(Round.framework_version_id) == FrameworkVersion.id).where(
+    Round.id == bindparam("round_id"))
+
+
+def framework_of_round(session: Session, registry: FrameworkRegistry, round_id: int,
+                       ) -> Framework:
+    """The framework content a round is pinned to, in one light query (workshop screens and
+    votes ask for it on every request)."""
+    content_hash, snapshot = session.exec(_PINNED, params={"round_id": round_id}).one()
+    return registry.pinned(content_hash, snapshot)
 
 
 # Assessments and answers ----------------------------------------------------------------

@@ -12,11 +12,15 @@ import hashlib
 import secrets
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import and_, bindparam, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from assessment import services
@@ -89,10 +93,26 @@ def agenda(framework: Framework) -> list[Step]:
     return [Step(i, kind, fid, qid) for i, (kind, fid, qid) in enumerate(steps)]
 
 
+def step_at(framework: Framework, index: int) -> Step:
+    """The agenda's step at `index` (clamped to the agenda), without building the agenda:
+    every vote and every screen asks for the current step."""
+    last = 2 + sum(len(f.questions) for f in framework.factors) + len(framework.factors)
+    index = min(max(index, 0), last)
+    rest = index - 2
+    if rest < 0:
+        return Step(index, StepKind.needs if index == 0 else StepKind.needs_vote)
+    for factor in framework.factors:
+        if rest < len(factor.questions):
+            return Step(index, StepKind.question, factor.id, factor.questions[rest].id)
+        rest -= len(factor.questions)
+    if rest < len(framework.factors):
+        return Step(index, StepKind.target, framework.factors[rest].id)
+    return Step(index, StepKind.wrapup)
+
+
 def current_step(workshop: Workshop, framework: Framework) -> Step:
     """The step the workshop is on."""
-    steps = agenda(framework)
-    return steps[min(max(workshop.step_index, 0), len(steps) - 1)]
+    return step_at(framework, workshop.step_index)
 
 
 def _hash(token: str) -> str:
@@ -160,9 +180,15 @@ def _question_state(session: Session, workshop: Workshop, question_id: str) -> W
     return state or WorkshopQuestion(workshop_id=id_of(workshop), question_id=question_id)
 
 
+_REVEALED = select(WorkshopQuestion.revealed).where(
+    WorkshopQuestion.workshop_id == bindparam("workshop_id"),
+    WorkshopQuestion.question_id == bindparam("question_id"))
+
+
 def is_revealed(session: Session, workshop: Workshop, question_id: str) -> bool:
     """Whether the question's votes have been revealed."""
-    return _question_state(session, workshop, question_id).revealed
+    return bool(session.exec(_REVEALED, params={"workshop_id": workshop.id,
+                                                "question_id": question_id}).first())
 
 
 def set_revealed(session: Session, workshop: Workshop, framework: Framework, question_id: str,
@@ -242,6 +268,27 @@ def participant_for(session: Session, workshop: Workshop, token: str | None) -> 
     return participant if participant and participant.workshop_id == workshop.id else None
 
 
+# Built once: participants' screens run it every two seconds.
+_SEAT = select(Workshop, Participant).outerjoin(Participant, and_(
+    col(Participant.workshop_id) == Workshop.id,
+    col(Participant.token_hash).in_(bindparam("hashes", expanding=True)))).where(
+    Workshop.code == bindparam("code"))
+
+
+def find_seat(session: Session, code: str | None,
+              tokens: Mapping[int, str]) -> tuple[Workshop, Participant | None] | None:
+    """The workshop with this join code and its participant, in one query. `tokens` are the
+    participant tokens the browser keeps, by workshop id; None when there is no such code."""
+    hashes = {_hash(token): workshop_id for workshop_id, token in tokens.items() if token}
+    rows = session.exec(_SEAT, params={"hashes": list(hashes),
+                                       "code": clean_code(code)}).all()
+    if not rows:
+        return None
+    workshop = rows[0][0]
+    seated = (p for _, p in rows if p is not None and hashes[p.token_hash] == workshop.id)
+    return workshop, next(seated, None)
+
+
 def participant_count(session: Session, workshop: Workshop) -> int:
     """How many have joined."""
     return int(session.exec(select(func.count()).select_from(Participant).where(
@@ -260,7 +307,8 @@ def _require_step(workshop: Workshop, framework: Framework, kind: StepKind,
 
 
 def vote(session: Session, workshop: Workshop, framework: Framework,
-         participant: Participant, question_id: str, choice: str | None) -> Answer:
+         participant: Participant, question_id: str, choice: str | None,
+         ) -> services.ParsedAnswer:
     """Record a participant's silent vote on the open question (a second vote replaces it)."""
     _require_step(workshop, framework, StepKind.question, question_id)
     if is_revealed(session, workshop, question_id):
@@ -269,26 +317,54 @@ def vote(session: Session, workshop: Workshop, framework: Framework,
     parsed = services.parse_answer(framework, services.AnswerInput(question_id, choice))
     if parsed.choice is None:
         raise InvalidInput(N_("Choose one of the stages."), field="choice")
-    existing = session.exec(select(Answer).where(
-        Answer.assessment_id == workshop.assessment_id,
-        Answer.respondent_id == participant.respondent_id,
-        Answer.question_id == question_id)).first()
-    answer = existing or Answer(assessment_id=workshop.assessment_id,
-                                respondent_id=participant.respondent_id,
-                                question_id=question_id)
-    answer.choice, answer.level, answer.updated_at = parsed.choice, parsed.level, utcnow()
-    session.add(answer)
-    session.flush()
-    return answer
+    _store_vote(session, workshop, participant, parsed)
+    return parsed
 
 
-def my_vote(session: Session, workshop: Workshop, participant: Participant,
-            question_id: str) -> Answer | None:
-    """The participant's own vote on a question."""
-    return session.exec(select(Answer).where(
-        Answer.assessment_id == workshop.assessment_id,
-        Answer.respondent_id == participant.respondent_id,
-        Answer.question_id == question_id)).first()
+def _vote_upsert(dialect: Any) -> Any:
+    names = ("assessment_id", "respondent_id", "question_id", "choice", "level", "updated_at")
+    insert = dialect.insert(inspect(Answer).local_table).values(
+        {name: bindparam(name) for name in names})
+    return insert.on_conflict_do_update(
+        index_elements=["assessment_id", "respondent_id", "question_id"],
+        index_where=col(Answer.respondent_id).is_not(None),
+        set_={name: insert.excluded[name] for name in ("choice", "level", "updated_at")})
+
+
+# Built once for each database the app runs on (each dialect has an Insert class of its own).
+_VOTE_UPSERTS = {"sqlite": _vote_upsert(sqlite), "postgresql": _vote_upsert(postgresql)}
+
+
+def _store_vote(session: Session, workshop: Workshop, participant: Participant,
+                parsed: services.ParsedAnswer) -> None:
+    # One statement that inserts or replaces, rather than a read then a write: hundreds of
+    # phones vote within seconds, and a double tap cannot race itself into a duplicate.
+    # (An Answer of this vote already loaded in the session is not refreshed.)
+    session.execute(_VOTE_UPSERTS[session.get_bind().dialect.name], params={
+        "assessment_id": workshop.assessment_id, "respondent_id": participant.respondent_id,
+        "question_id": parsed.question_id, "choice": parsed.choice, "level": parsed.level,
+        "updated_at": utcnow()})
+
+
+_QUESTION_FOR = select(WorkshopQuestion.revealed, Answer.choice, Answer.level).select_from(
+    Workshop).outerjoin(WorkshopQuestion, and_(
+        col(WorkshopQuestion.workshop_id) == Workshop.id,
+        col(WorkshopQuestion.question_id) == bindparam("question_id"))).outerjoin(Answer, and_(
+            col(Answer.assessment_id) == Workshop.assessment_id,
+            col(Answer.respondent_id) == bindparam("respondent_id"),
+            col(Answer.question_id) == bindparam("question_id"))).where(
+    Workshop.id == bindparam("workshop_id"))
+
+
+def question_for(session: Session, workshop: Workshop, participant: Participant,
+                 question_id: str) -> tuple[bool, services.ParsedAnswer | None]:
+    """Whether a question's votes are revealed, and the participant's own vote on it (one
+    query: every participant's screen asks when the facilitator moves on)."""
+    revealed, choice, level = session.exec(_QUESTION_FOR, params={
+        "workshop_id": workshop.id, "respondent_id": participant.respondent_id,
+        "question_id": question_id}).one()
+    vote = services.ParsedAnswer(question_id, Choice(choice), level, None) if choice else None
+    return bool(revealed), vote
 
 
 # Vote summaries ------------------------------------------------------------------------

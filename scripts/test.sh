@@ -7,6 +7,6 @@ source scripts/_setup.sh
 need_packages python3:python3 npm:npm openssl:openssl \
   '/usr/lib/postgresql/*/bin/initdb:postgresql' /usr/bin/chromium:chromium
 install_project -e '.[test]'
-.venv/bin/ruff check assessment reports tests
+.venv/bin/ruff check assessment reports tests benchmarks
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

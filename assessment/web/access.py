@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from assessment import workshops
 from assessment.models import (
@@ -24,6 +24,7 @@ from assessment.models import (
     Organisation,
     Participant,
     Phase,
+    ReportJob,
     Round,
     Unit,
     User,
@@ -119,15 +120,16 @@ def organisation_access(action: Action, kind: str = "organisation",
     return _tag(load, kind, action)
 
 
-def round_access(action: Action) -> Callable[..., Round]:
-    """Load the path's round and check the viewer may `action` its organisation."""
+def round_access(action: Action, kind: str = "round") -> Callable[..., Round]:
+    """Load the path's round and check the viewer may `action` its organisation (or its
+    `kind` of data: exports)."""
 
     def load(round_id: int, session: SessionDep, viewer: ViewerDep) -> Round:
         round_ = _get_or_404(session, Round, round_id)
-        authorize(viewer, "round", action, round_.organisation_id)
+        authorize(viewer, kind, action, round_.organisation_id)
         return round_
 
-    return _tag(load, "round", action)
+    return _tag(load, kind, action)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,18 @@ def unit_plan_access(action: Action) -> Callable[..., Unit]:
     return _tag(load, "plan", action)
 
 
+def unit_access(action: Action, kind: str = "unit") -> Callable[..., Unit]:
+    """Load the path's unit and check the viewer may `action` it (a unit lead: their own
+    units and the units below them)."""
+
+    def load(unit_id: int, session: SessionDep, viewer: ViewerDep) -> Unit:
+        unit = _get_or_404(session, Unit, unit_id)
+        authorize(viewer, kind, action, unit.organisation_id, unit_id)
+        return unit
+
+    return _tag(load, kind, action)
+
+
 def action_access(action: Action) -> Callable[..., PlannedAction]:
     """Load the path's planned action and check the viewer may `action` its unit's plan."""
 
@@ -207,6 +221,17 @@ def action_access(action: Action) -> Callable[..., PlannedAction]:
         return planned
 
     return _tag(load, "plan", action)
+
+
+def report_job_access(action: Action) -> Callable[..., ReportJob]:
+    """Load the path's report job and check the viewer may `action` its unit's report."""
+
+    def load(job_id: int, session: SessionDep, viewer: ViewerDep) -> ReportJob:
+        job = _get_or_404(session, ReportJob, job_id)
+        authorize(viewer, "report", action, job.organisation_id, job.unit_id)
+        return job
+
+    return _tag(load, "report", action)
 
 
 class JoinRequired(Exception):
@@ -225,22 +250,35 @@ class Seat:
     participant: Participant
 
 
+PARTICIPANT_COOKIE_PREFIX = "wp"
+
+
 def participant_cookie(workshop: Workshop) -> str:
     """The name of the cookie that holds a participant's token for one workshop."""
-    return f"wp{workshop.id}"
+    return f"{PARTICIPANT_COOKIE_PREFIX}{workshop.id}"
+
+
+def participant_tokens(request: Request) -> dict[int, str]:
+    """The participant tokens the browser keeps, by workshop id."""
+    size = len(PARTICIPANT_COOKIE_PREFIX)
+    return {int(name[size:]): value for name, value in request.cookies.items()
+            if name.startswith(PARTICIPANT_COOKIE_PREFIX) and name[size:].isdigit()}
 
 
 def participant_access(action: Action) -> Callable[..., Seat]:
-    """Load the workshop by its join code and the participant from their cookie."""
+    """Load the workshop by its join code and the participant from their cookie.
 
-    def load(code: str, request: Request, session: SessionDep, viewer: ViewerDep) -> Seat:
-        enforce(decide_site(viewer, "participant", action))
-        workshop = session.exec(select(Workshop).where(
-            Workshop.code == workshops.clean_code(code))).first()
-        if workshop is None:
+    Participants' screens poll this every two seconds. FastAPI runs each plain dependency on
+    a worker thread of its own, so this one takes no session dependency: it reads the seat in
+    one query in a session of its own, and the rows it returns are detached (fully loaded)."""
+
+    def load(code: str, request: Request) -> Seat:
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            enforce(decide_site(current_viewer(request, session), "participant", action))
+            found = workshops.find_seat(session, code, participant_tokens(request))
+        if found is None:
             raise HTTPException(status_code=404)
-        token = request.cookies.get(participant_cookie(workshop))
-        participant = workshops.participant_for(session, workshop, token)
+        workshop, participant = found
         if participant is None:
             raise JoinRequired(workshop.code)
         return Seat(workshop, participant)
@@ -277,3 +315,16 @@ PlanRead = Annotated[Unit, Depends(unit_plan_access(Action.read))]
 PlanWrite = Annotated[Unit, Depends(unit_plan_access(Action.write))]
 TargetsWrite = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "plan"))]
 PlannedActionWrite = Annotated[PlannedAction, Depends(action_access(Action.write))]
+DashboardRead = Annotated[Organisation, Depends(organisation_access(Action.read, "dashboard"))]
+UnitRead = Annotated[Unit, Depends(unit_access(Action.read))]
+ReportRead = Annotated[RoundUnit, Depends(round_unit_access(Action.read, "report"))]
+ReportCreate = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "report"))]
+RoadmapReportRead = Annotated[Organisation, Depends(
+    organisation_access(Action.read, "roadmap_report"))]
+RoadmapReportCreate = Annotated[Organisation, Depends(
+    organisation_access(Action.write, "roadmap_report"))]
+ReportJobRead = Annotated[ReportJob, Depends(report_job_access(Action.read))]
+RoundExport = Annotated[Round, Depends(round_access(Action.read, "export"))]
+OrganisationExport = Annotated[Organisation, Depends(organisation_access(Action.read, "export"))]
+OrganisationFullExport = Annotated[Organisation, Depends(
+    organisation_access(Action.read, "full_export"))]

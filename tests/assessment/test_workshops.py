@@ -172,3 +172,54 @@ def test_ending_the_last_open_workshop_submits_the_workshop_assessment(
     third = workshops.create_workshop(session, round_, unit, by=None)
     assert third.assessment_id == assessment.id and assessment.status == "draft"
     assert services.own_answers(session, assessment)[question].level == 3
+
+
+def test_the_step_at_an_index_is_the_agendas_step(framework: Framework) -> None:
+    steps = workshops.agenda(framework)
+    assert [workshops.step_at(framework, s.index) for s in steps] == steps
+    assert workshops.step_at(framework, -3) == steps[0]
+    assert workshops.step_at(framework, len(steps) + 5) == steps[-1]
+
+
+def test_a_seat_is_found_by_code_and_the_token_kept_for_that_workshop(
+        session: Session, workshop: workshops.Workshop) -> None:
+    round_ = session.get(services.Round, workshop.round_id)
+    unit = session.get(services.Unit, workshop.unit_id)
+    assert round_ is not None and unit is not None
+    other = workshops.create_workshop(session, round_, unit, by=None)
+    person, token = workshops.join(session, workshop, "A")
+    stranger, other_token = workshops.join(session, other, "B")
+    wid, oid = workshop.id or 0, other.id or 0
+
+    assert workshops.find_seat(session, "nope99", {wid: token}) is None
+    assert workshops.find_seat(session, workshop.code, {}) == (workshop, None)
+    both = {wid: token, oid: other_token}
+    assert workshops.find_seat(session, f" {workshop.code.lower()} ", both) == (workshop, person)
+    assert workshops.find_seat(session, other.code, both) == (other, stranger)
+    # A token counts only in the cookie kept for its own workshop.
+    assert workshops.find_seat(session, workshop.code, {oid: token}) == (workshop, None)
+    assert workshops.find_seat(session, workshop.code, {wid: other_token}) == (workshop, None)
+    assert workshops.find_seat(session, workshop.code, {wid: "forged"}) == (workshop, None)
+
+
+def test_a_participants_question_view_and_replaced_votes(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    person = workshops.join(session, workshop, "A")[0]
+    index = question_step(framework)
+    question = workshops.agenda(framework)[index].question_id or ""
+    workshops.go_to(session, workshop, framework, index)
+    assert workshops.question_for(session, workshop, person, question) == (False, None)
+
+    workshops.vote(session, workshop, framework, person, question, "2")
+    workshops.vote(session, workshop, framework, person, question, "dont_know")
+    revealed, mine = workshops.question_for(session, workshop, person, question)
+    assert not revealed and mine is not None
+    assert (mine.choice, mine.level) == ("dont_know", None)
+    workshops.vote(session, workshop, framework, person, question, "4")
+    session.commit()
+    rows = session.exec(select(Answer).where(Answer.respondent_id == person.respondent_id)).all()
+    assert [(a.question_id, a.choice, a.level) for a in rows] == [(question, "level", 4)]
+
+    workshops.set_revealed(session, workshop, framework, question, True)
+    revealed, mine = workshops.question_for(session, workshop, person, question)
+    assert revealed and mine is not None and mine.level == 4

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from assessment import services, workshops
 from assessment.framework import Framework
 from assessment.i18n import Translator
-from assessment.models import Workshop, WorkshopStatus
+from assessment.models import Choice, Workshop, WorkshopStatus
 from assessment.services import ServiceError
 from assessment.web.access import (
     Public,
@@ -25,7 +27,13 @@ from assessment.web.access import (
     WorkshopWrite,
     participant_cookie,
 )
-from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.deps import (
+    RegistryDep,
+    SessionDep,
+    TranslatorDep,
+    get_registry,
+    translator_for,
+)
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
 from reports.radar import RadarChart, RadarSeries, render_radar_svg
@@ -36,24 +44,28 @@ PARTICIPANT_COOKIE_SECONDS = 24 * 3600
 
 
 def _framework(session: SessionDep, registry: RegistryDep, workshop: Workshop) -> Framework:
-    round_ = session.get(services.Round, workshop.round_id)
-    assert round_ is not None
-    return services.round_framework(session, registry, round_)[0]
+    return services.framework_of_round(session, registry, workshop.round_id)
+
+
+def _step_basics(workshop: Workshop, framework: Framework) -> dict[str, Any]:
+    """What every screen shows of the current step, before any votes are counted."""
+    step = workshops.current_step(workshop, framework)
+    return {
+        "workshop": workshop, "framework": framework, "step": step,
+        "factor": framework.factor(step.factor_id) if step.factor_id else None,
+        "question": framework.question(step.question_id)[1] if step.question_id else None,
+        "closed": workshop.status == WorkshopStatus.closed, "agenda": (),
+        "participants": None, "summary": None, "revealed": False, "votes": 0, "needs": [],
+    }
 
 
 def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
                min_votes: int) -> dict[str, Any]:
-    """What every screen needs to show the current step."""
-    step = workshops.current_step(workshop, framework)
-    factor = framework.factor(step.factor_id) if step.factor_id else None
-    question = framework.question(step.question_id)[1] if step.question_id else None
-    values: dict[str, Any] = {
-        "workshop": workshop, "framework": framework, "step": step, "factor": factor,
-        "question": question, "agenda": workshops.agenda(framework),
-        "participants": workshops.participant_count(session, workshop),
-        "closed": workshop.status == WorkshopStatus.closed, "summary": None,
-        "revealed": False, "votes": 0,
-    }
+    """What the console and the projector show of the current step: the agenda and counts."""
+    values = _step_basics(workshop, framework)
+    step, factor, question = values["step"], values["factor"], values["question"]
+    values.update(agenda=workshops.agenda(framework),
+                  participants=workshops.participant_count(session, workshop))
     if question is not None:
         votes = workshops.question_votes(session, workshop, [question.id]).get(question.id, [])
         values["votes"] = len(votes)
@@ -289,35 +301,77 @@ def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: Pu
     return response
 
 
+def _mine(vote: services.ParsedAnswer | None) -> str | None:
+    """A participant's vote as the value of its radio button."""
+    if vote is None or vote.choice is None:
+        return None
+    return str(vote.level) if vote.choice == Choice.level else str(vote.choice)
+
+
 def _participant_page(request: Request, session: SessionDep, t: Translator,
                       registry: RegistryDep, seat: Seat, *, message: str | None = None,
                       status: int = 200) -> Response:
     workshop, participant = seat.workshop, seat.participant
     framework = _framework(session, registry, workshop)
-    values = _step_view(session, workshop, framework, _min_votes(request))
+    values = _step_basics(workshop, framework)
     step = values["step"]
-    mine = None
+    mine, my_needs, dots_left = None, [], 0
     if step.question_id:
-        vote = workshops.my_vote(session, workshop, participant, step.question_id)
-        mine = (str(vote.level) if vote.choice == "level" else vote.choice) if vote else None
+        revealed, vote = workshops.question_for(session, workshop, participant,
+                                                step.question_id)
+        mine = _mine(vote)
+        if revealed:  # only then do participants see the votes
+            votes = workshops.question_votes(session, workshop, [step.question_id])
+            values.update(revealed=True, summary=workshops.summarise(
+                votes.get(step.question_id, []), framework.stage_count, _min_votes(request)))
     elif step.kind is workshops.StepKind.target and step.factor_id:
         level = workshops.my_target_vote(session, workshop, participant, step.factor_id)
         mine = str(level) if level else None
-    values.update(participant=participant, mine=mine, message=message,
-                  my_needs=[n for n in workshops.ranked_needs(session, workshop, participant)],
-                  dots_left=workshop.dots_per_participant - workshops.dots_used(
-                      session, workshop, participant))
+    elif step.kind is workshops.StepKind.needs_vote:
+        my_needs = workshops.ranked_needs(session, workshop, participant)
+        dots_left = workshop.dots_per_participant - workshops.dots_used(session, workshop,
+                                                                        participant)
+    values.update(participant=participant, mine=mine, message=message, my_needs=my_needs,
+                  dots_left=dots_left, vote_saved=False)
     return request.app.state.pages.page(request, t, "participant.html", values,
                                         fragment=["step"], status=status)
 
 
+# Participants' screens poll every two seconds, and hundreds of phones vote within seconds.
+# FastAPI runs each plain dependency, and each plain route, on a worker thread of its own, so
+# these two routes take no session, translator or framework dependency: the seat is read by
+# its own dependency, a poll that finds nothing new is answered on the event loop, and the
+# rest happens in one trip to a worker thread with a session of its own.
+
+def _own_session(request: Request) -> Session:
+    return Session(request.app.state.engine, expire_on_commit=False)
+
+
 @router.get("/w/{code}")
-def show_participant(request: Request, session: SessionDep, t: TranslatorDep,
-                     registry: RegistryDep, seat: SeatRead, v: int | None = None) -> Response:
+async def show_participant(request: Request, seat: SeatRead, v: int | None = None,
+                           ) -> Response:
     """The participant's screen; its poll gets 204 until the workshop changes."""
     if v is not None and v == seat.workshop.version and wants_fragment(request):
         return Response(status_code=204)
-    return _participant_page(request, session, t, registry, seat)
+    return await run_in_threadpool(_participant_screen, request, seat)
+
+
+def _participant_screen(request: Request, seat: Seat) -> Response:
+    with _own_session(request) as session:
+        return _participant_page(request, session, translator_for(request),
+                                 get_registry(request), seat)
+
+
+def _refused(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
+             seat: Seat, exc: ServiceError) -> Response:
+    """The participant's whole step again, with why the post was refused."""
+    session.rollback()
+    response = _participant_page(request, session, t, registry, seat,
+                                 message=t.gettext(exc.message, **exc.params),
+                                 status=exc.status)
+    # The step may have moved on: swap the whole step, whatever part the form targeted.
+    response.headers.update({"HX-Retarget": "#step", "HX-Reswap": "outerHTML"})
+    return response
 
 
 def _participant_action(request: Request, session: SessionDep, t: Translator,
@@ -325,10 +379,7 @@ def _participant_action(request: Request, session: SessionDep, t: Translator,
     try:
         action(_framework(session, registry, seat.workshop))
     except ServiceError as exc:
-        session.rollback()
-        return _participant_page(request, session, t, registry, seat,
-                                 message=t.gettext(exc.message, **exc.params),
-                                 status=exc.status)
+        return _refused(request, session, t, registry, seat, exc)
     session.commit()
     if not wants_fragment(request):
         return see_other(f"/w/{seat.workshop.code}")
@@ -337,13 +388,26 @@ def _participant_action(request: Request, session: SessionDep, t: Translator,
 
 
 @router.post("/w/{code}/votes/{question_id}")
-def cast_vote(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
-              seat: SeatWrite, question_id: str, choice: Text = None) -> Response:
-    """A silent vote on the open question; voting again replaces it."""
-    return _participant_action(
-        request, session, t, registry, seat,
-        lambda fw: workshops.vote(session, seat.workshop, fw, seat.participant, question_id,
-                                  choice))
+def cast_vote(request: Request, seat: SeatWrite, question_id: str, choice: Text = None,
+              ) -> Response:
+    """A silent vote on the open question; voting again replaces it. htmx gets back only the
+    question's choices, marked saved."""
+    t, registry = translator_for(request), get_registry(request)
+    with _own_session(request) as session:
+        framework = _framework(session, registry, seat.workshop)
+        try:
+            vote = workshops.vote(session, seat.workshop, framework, seat.participant,
+                                  question_id, choice)
+        except ServiceError as exc:
+            return _refused(request, session, t, registry, seat, exc)
+        session.commit()
+    if not wants_fragment(request):
+        return see_other(f"/w/{seat.workshop.code}")
+    values = {"workshop": seat.workshop, "framework": framework,
+              "question": framework.question(question_id)[1], "mine": _mine(vote),
+              "vote_saved": True}
+    return request.app.state.pages.render(request, t, "participant.html", values,
+                                          blocks=["vote"])
 
 
 @router.post("/w/{code}/targets/{factor_id}")

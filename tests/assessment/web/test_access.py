@@ -58,6 +58,9 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     # Building a unit's PDF report changes no data: whoever reads the unit's results may.
     ("report", "read"): [S, A, A, A, A, N],
     ("report", "write"): [S, A, A, A, A, N],
+    # The roadmap as a PDF: whoever reads the roadmap may have it built.
+    ("roadmap_report", "read"): [S, A, A, A, F, N],
+    ("roadmap_report", "write"): [S, A, A, A, F, N],
     ("export", "read"): [S, A, A, A, F, N],
     ("full_export", "read"): [S, A, A, F, F, N],
     ("dashboard", "read"): [S, A, A, A, F, N],

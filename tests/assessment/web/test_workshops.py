@@ -212,3 +212,71 @@ def test_a_second_app_process_serves_the_same_workshop(tmp_path: Path, framework
         phone.close()
     for app in (first, second):
         app.state.engine.dispose()
+
+
+def test_an_htmx_vote_gets_back_only_its_choices(app: FastAPI, client: TestClient,
+                                                 db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    go(client, workshop, index)
+    url = f"/w/{workshop.code}/votes/{question}"
+
+    voted = phone.post(url, data={"choice": "3"}, headers=HX)
+    assert voted.status_code == 200 and "<html" not in voted.text
+    fragment = BeautifulSoup(voted.text, "html.parser")
+    assert fragment.select_one("#step") is None
+    root = fragment.select_one("#vote")
+    assert root is not None and root.select_one("form")["hx-target"] == "#vote"
+    assert [i["value"] for i in root.select("input[checked]")] == ["3"]
+    assert root.select_one("[role=status]").get_text(strip=True) == "Saved"
+
+    again = BeautifulSoup(phone.post(url, data={"choice": "dont_know"}, headers=HX).text,
+                          "html.parser")
+    assert [i["value"] for i in again.select("#vote input[checked]")] == ["dont_know"]
+    plain = phone.post(url, data={"choice": "4"}, follow_redirects=False)
+    assert plain.status_code == 303 and plain.headers["location"] == f"/w/{workshop.code}"
+    votes = db.exec(select(Answer).where(Answer.assessment_id == workshop.assessment_id,
+                                         Answer.respondent_id != None)).all()  # noqa: E711
+    assert [(a.question_id, a.level) for a in votes] == [(question, 4)]
+
+    page = BeautifulSoup(phone.get(f"/w/{workshop.code}").text, "html.parser")
+    assert [i["value"] for i in page.select("#step #vote input[checked]")] == ["4"]
+    assert page.select("#step [role=status]") == []
+
+
+def test_a_refused_vote_brings_back_the_whole_step(app: FastAPI, client: TestClient,
+                                                   db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    question = framework.factors[0].questions[0].id
+    refused = phone.post(f"/w/{workshop.code}/votes/{question}", data={"choice": "3"},
+                         headers=HX)
+    assert refused.status_code == 409
+    assert refused.headers["HX-Retarget"] == "#step"
+    assert refused.headers["HX-Reswap"] == "outerHTML"
+    step = BeautifulSoup(refused.text, "html.parser").select_one("#step")
+    assert step is not None and "not open right now" in text_of(refused)
+    assert "Needs and expectations" in text_of(refused)
+    assert db.exec(select(Answer)).all() == []
+
+
+def test_a_participant_of_one_workshop_must_join_another(app: FastAPI, client: TestClient,
+                                                         db: Session,
+                                                         framework: Framework) -> None:
+    first = start(client, db, framework)
+    round_ = db.get(services.Round, first.round_id)
+    unit = db.get(services.Unit, first.unit_id)
+    assert round_ is not None and unit is not None
+    second = workshops.create_workshop(db, round_, unit, by=None)
+    db.commit()
+    phone = participant(app, first.code)
+    token = phone.cookies.get(f"wp{first.id}")
+    assert token and phone.get(f"/w/{first.code}").status_code == 200
+    elsewhere = phone.get(f"/w/{second.code}", follow_redirects=False)
+    assert elsewhere.headers["location"] == f"/join?code={second.code}"
+    phone.cookies.set(f"wp{second.id}", token)  # a token counts only for its own workshop
+    assert phone.get(f"/w/{second.code}", follow_redirects=False).status_code == 303
+    assert phone.get("/w/NOPE99", follow_redirects=False).status_code == 404
+    phone.close()
