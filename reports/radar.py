@@ -7,33 +7,43 @@ edge, so the badge never covers data (scores are means of stage levels, so never
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
 import re
 import textwrap
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from html import escape
-from typing import Any, Literal, cast
+from typing import cast
 
-import matplotlib.style
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.projections.polar import PolarAxes
 from matplotlib.textpath import text_to_path
 
-LineStyle = Literal["solid", "dashed", "dotted"]
+from reports.charts import (
+    FONT,
+    GRID,
+    INK,
+    LINESTYLES,
+    MARKERS,
+    MUTED,
+    PALETTE,
+    RENDER_LOCK,
+    LineStyle,
+    NumberFormat,
+    chart_rc,
+    drawing,
+    figure_svg,
+    inline_ready,
+    one_decimal,
+    wrap_lines,
+)
 
-# Okabe–Ito, ordered so the first four have at least 3:1 contrast on white.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#000000", "#CC79A7")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-LINESTYLES: dict[str, str] = {"solid": "-", "dashed": "--", "dotted": ":"}
+__all__ = ["FONT", "GRID", "INK", "LINESTYLES", "MARKERS", "MUTED", "PALETTE", "RENDER_LOCK",
+           "LineStyle", "RadarChart", "RadarSeries", "cached_radar_svg", "render_radar_svg"]
 
-FONT = "DejaVu Sans"
-INK, MUTED, GRID = "#1b1f24", "#3d4752", "#b8c0c8"
 RADIUS = 145.0  # plot radius in points; all other sizes are in points too
 CORE_FRACTION = 0.29  # of the plot radius, kept for the core badge when there is one
 AXIS_FONT, RING_FONT, LEGEND_FONT, CORE_VALUE_FONT = 10.5, 8.5, 10.0, 10.5
@@ -42,23 +52,8 @@ CORE_NAME_SIZES = (8.5, 8.0, 7.5, 7.0)
 CORE_WRAPS = (18, 16, 14, 12, 10)
 LINE_SPACING = 1.2
 
-# rcParams are process-wide, so two renders in different threads (plain `def` routes run in a
-# thread pool) must not interleave their rc_context enter and exit.
-RENDER_LOCK = threading.Lock()
-_RC: dict[str, Any] = {
-    "svg.hashsalt": "some-maturity-radar",
-    "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
-    # The browser draws the text: DejaVu Sans as laid out here, else a metrically close sans.
-    "font.family": [FONT, "sans-serif"],
-    "font.sans-serif": [FONT, "Verdana"],
-    "font.size": AXIS_FONT,
-}
-_METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
+_RC = chart_rc("some-maturity-radar", AXIS_FONT)
 _CORE_GID = "core"
-
-
-def _one_decimal(value: float) -> str:
-    return f"{value:.1f}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ class RadarChart:
     series: tuple[RadarSeries, ...]
     core_label: str | None = None
     core_values: tuple[float | None, ...] = ()
-    number_format: Callable[[float], str] = field(default=_one_decimal)
+    number_format: NumberFormat = field(default=one_decimal)
 
     def __post_init__(self) -> None:
         if len(self.axes) < 2:
@@ -103,13 +98,18 @@ class RadarChart:
 
 def render_radar_svg(chart: RadarChart) -> str:
     """Draw the chart as SVG: byte-identical for the same input, ready to inline in HTML."""
-    # Defaults first, so a matplotlibrc or the caller's rcParams cannot change the bytes.
-    with RENDER_LOCK, matplotlib.style.context(["default", _RC]):
-        figure = _draw(chart)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata=_METADATA, bbox_inches="tight",
-                       pad_inches=0.08)
-    return _inline_ready(buffer.getvalue(), chart)
+    with drawing(_RC):
+        svg = figure_svg(_draw(chart), pad_inches=0.08)
+    return _inline_ready(svg, chart)
+
+
+@lru_cache(maxsize=256)
+def cached_radar_svg(chart: RadarChart) -> str:
+    """`render_radar_svg`, remembered: a chart changes only when its numbers or labels do, and
+    pages that poll or are visited often draw the same ones (a few dozen kB each). Pass a
+    number format that compares by value (`reports.charts.ScoreFormat`), not a bound method
+    of a per-request translator, or every request is a new key."""
+    return render_radar_svg(chart)
 
 
 # Drawing ----------------------------------------------------------------------------------
@@ -210,11 +210,6 @@ def _runs(angles: list[float], values: tuple[float | None, ...]
 Row = tuple[str, float, float, str]  # one line: text, offset from the block's middle, size, weight
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    # Break only at spaces, so the lines joined with spaces give back the label (searchable).
-    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False) or [text]
-
-
 def _width(text: str, size: float, weight: str = "normal") -> float:
     font = FontProperties(family=FONT, size=size, weight=weight)
     return float(text_to_path.get_text_width_height_descent(text, font, ismath=False)[0])
@@ -288,7 +283,7 @@ def _axis_labels(names: tuple[str, ...], angles: list[float]) -> list[_AxisLabel
     """Wrapped labels facing their axes, each moved outwards until it overlaps no other."""
     placed: list[_AxisLabel] = []
     for name, angle in zip(names, angles, strict=True):
-        lines = _wrap(name, AXIS_WRAP)
+        lines = wrap_lines(name, AXIS_WRAP)
         rows = _stack([(line, AXIS_FONT, "normal", LINE_SPACING * AXIS_FONT) for line in lines])
         label = _AxisLabel(rows, angle, RADIUS + LABEL_PAD, *_alignment(angle),
                            width=max(_width(line, AXIS_FONT) for line in lines),
@@ -339,7 +334,7 @@ def _core_rows(name_lines: list[str], size: float, value_lines: list[str]) -> li
 
 def _fit_core(name: str, value_lines: list[str], radius: float) -> list[Row]:
     """The largest name size and widest wrapping that fit the badge; else a shortened name."""
-    tries = [_wrap(name, width) for width in CORE_WRAPS]
+    tries = [wrap_lines(name, width) for width in CORE_WRAPS]
     for size in CORE_NAME_SIZES:
         for lines in tries:
             rows = _core_rows(lines, size, value_lines)
@@ -394,22 +389,8 @@ def _join_lines(svg: str, tooltip: str) -> str:
 
 
 def _inline_ready(svg: str, chart: RadarChart) -> str:
-    """No prolog or fixed size; an accessible name; ids unique to this chart on a page."""
+    """Multi-line labels joined, then ready to inline (see `reports.charts.inline_ready`)."""
     svg = svg[svg.index("<svg"):]
     values = " / ".join(_core_values(chart))
     svg = _join_lines(svg, f"{chart.core_label}: {values}" if values else chart.core_label or "")
-    # Many charts can share one HTML page: matplotlib's ids (figure_1, clip paths, markers)
-    # would clash, so prefix them with a digest of the drawing and its title.
-    digest = hashlib.sha256(f"{chart.title}\n{svg}".encode()).hexdigest()[:10]
-    prefix = f"radar-{digest}-"
-
-    def prefixed(tag: re.Match[str]) -> str:
-        markup = re.sub(r'(\sid="|href="#|url\(#)', rf"\1{prefix}", tag[0])
-        if markup.startswith("<svg"):
-            markup = re.sub(r'\s(?:width|height)="[^"]*"', "", markup)
-            markup = f'{markup[:-1]} role="img" aria-labelledby="{prefix}title">'
-            markup += f'<title id="{prefix}title">{escape(chart.title)}</title>'
-        return markup
-
-    # Only inside tags: text is escaped, so a "<" always starts markup, never a label.
-    return re.sub(r"<[^>]*>", prefixed, svg)
+    return inline_ready(svg, chart.title, "radar")

@@ -7,49 +7,34 @@ measured. The vertical scale is the framework's stages, so a line reads as "whic
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
-import re
-import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
-from typing import Any
+from functools import lru_cache
 
-import matplotlib.style
 from matplotlib.figure import Figure
 
-# One lock for every chart: rcParams are process-wide, so a radar and a trend chart drawn in
-# two threads must not interleave their style contexts either.
-from reports.radar import (
-    FONT,
+from reports.charts import (
     GRID,
     INK,
     LINESTYLES,
     MARKERS,
     MUTED,
     PALETTE,
-    RENDER_LOCK,
     LineStyle,
+    NumberFormat,
+    chart_rc,
+    drawing,
+    figure_svg,
+    inline_ready,
+    one_decimal,
+    wrap_label,
 )
 
 TICK_FONT, LEGEND_FONT = 8.5, 9.0
 ROUND_WRAP, STAGE_WRAP = 14, 22
 WIDTH, HEIGHT = 5.2, 2.8  # inches; the saved SVG is cropped to what is drawn
 
-_RC: dict[str, Any] = {
-    "svg.hashsalt": "some-maturity-trend",
-    "svg.fonttype": "none",  # text stays text: smaller, selectable, searchable
-    "font.family": [FONT, "sans-serif"],
-    "font.sans-serif": [FONT, "Verdana"],
-    "font.size": TICK_FONT,
-}
-_METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
-
-
-def _one_decimal(value: float) -> str:
-    return f"{value:.1f}"
+_RC = chart_rc("some-maturity-trend", TICK_FONT)
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ class TrendChart:
     rounds: tuple[str, ...]
     levels: tuple[str, ...]
     series: tuple[TrendSeries, ...]
-    number_format: Callable[[float], str] = field(default=_one_decimal)
+    number_format: NumberFormat = field(default=one_decimal)
 
     def __post_init__(self) -> None:
         if not self.rounds:
@@ -89,19 +74,15 @@ class TrendChart:
 
 def render_trend_svg(chart: TrendChart) -> str:
     """Draw the chart as SVG: byte-identical for the same input, ready to inline in HTML."""
-    # Defaults first, so a matplotlibrc or the caller's rcParams cannot change the bytes.
-    with RENDER_LOCK, matplotlib.style.context(["default", _RC]):
-        figure = _draw(chart)
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata=_METADATA, bbox_inches="tight",
-                       pad_inches=0.06)
-    return _inline_ready(buffer.getvalue(), chart.title)
+    with drawing(_RC):
+        svg = figure_svg(_draw(chart), pad_inches=0.06)
+    return inline_ready(svg, chart.title, "trend")
 
 
-def _wrap(text: str, width: int) -> str:
-    # Break only at spaces, so the lines joined with spaces give back the label.
-    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False,
-                                   break_long_words=False) or [text])
+@lru_cache(maxsize=512)
+def cached_trend_svg(chart: TrendChart) -> str:
+    """`render_trend_svg`, remembered (see `reports.radar.cached_radar_svg`)."""
+    return render_trend_svg(chart)
 
 
 def _draw(chart: TrendChart) -> Figure:
@@ -113,10 +94,10 @@ def _draw(chart: TrendChart) -> Figure:
     axes.set_xlim(-0.4, count - 0.6)
     axes.set_ylim(0.75, top + 0.25)
     axes.set_yticks(range(1, top + 1),
-                    labels=[_wrap(f"{level}. {name}", STAGE_WRAP)
+                    labels=[wrap_label(f"{level}. {name}", STAGE_WRAP)
                             for level, name in enumerate(chart.levels, start=1)])
     rotate = count > 4
-    axes.set_xticks(xs, labels=[_wrap(name, ROUND_WRAP) for name in chart.rounds],
+    axes.set_xticks(xs, labels=[wrap_label(name, ROUND_WRAP) for name in chart.rounds],
                     rotation=30 if rotate else 0, ha="right" if rotate else "center",
                     rotation_mode="anchor" if rotate else "default")
     axes.tick_params(colors=MUTED, labelcolor=INK, labelsize=TICK_FONT)
@@ -144,23 +125,3 @@ def _draw(chart: TrendChart) -> Figure:
                     frameon=False, fontsize=LEGEND_FONT, handlelength=3.0,
                     columnspacing=1.5, borderaxespad=0.3)
     return figure
-
-
-def _inline_ready(svg: str, title: str) -> str:
-    """No prolog or fixed size; an accessible name; ids unique to this chart on a page."""
-    svg = svg[svg.index("<svg"):]
-    # Many charts share one HTML page: matplotlib's ids (figure_1, clip paths, markers)
-    # would clash, so prefix them with a digest of the drawing and its title.
-    digest = hashlib.sha256(f"{title}\n{svg}".encode()).hexdigest()[:10]
-    prefix = f"trend-{digest}-"
-
-    def prefixed(tag: re.Match[str]) -> str:
-        markup = re.sub(r'(\sid="|href="#|url\(#)', rf"\1{prefix}", tag[0])
-        if markup.startswith("<svg"):
-            markup = re.sub(r'\s(?:width|height)="[^"]*"', "", markup)
-            markup = f'{markup[:-1]} role="img" aria-labelledby="{prefix}title">'
-            markup += f'<title id="{prefix}title">{escape(title)}</title>'
-        return markup
-
-    # Only inside tags: text is escaped, so a "<" always starts markup, never a label.
-    return re.sub(r"<[^>]*>", prefixed, svg)
