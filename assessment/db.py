@@ -79,6 +79,9 @@ class GatedConnection(sqlite3.Connection):
             self._drop_gate()
 
 
+SQLITE_POOL_SIZE = 40
+
+
 def create_db_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000) -> Engine:
     """An engine for the URL; SQLite connections get WAL, a busy timeout and foreign keys, and
     file databases a write gate so that the threads of one process write one at a time."""
@@ -97,6 +100,10 @@ def create_db_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000) -> Engine:
         # waiting for a thread can hold every connection while the threads wait for one, and
         # the app stalls until the pool times out. SQLite connections are cheap file handles.
         kwargs["max_overflow"] = -1
+        # Keep as many open as there are worker threads (AnyIO's default is 40): a connection
+        # beyond `pool_size` is closed when it is returned, and opening one costs more than a
+        # light request (the PRAGMAs below run on every new connection).
+        kwargs["pool_size"] = SQLITE_POOL_SIZE
         kwargs["connect_args"]["factory"] = GatedConnection
         gate = WriteGate(sqlite_busy_timeout_ms / 1000)
     engine = create_engine(url, **kwargs)

@@ -317,6 +317,10 @@ class FrameworkRegistry:
         """The current version of a framework by id (KeyError when unknown)."""
         return self._current[framework_id]
 
+    def pinned_by_hash(self, content_hash: str) -> Framework | None:
+        """The framework of this content hash if it has been parsed already, else None."""
+        return self._by_hash.get(content_hash)
+
     def pinned(self, content_hash: str, snapshot: str) -> Framework:
         """The framework a round was answered against, parsed once per hash."""
         if content_hash not in self._by_hash:

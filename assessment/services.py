@@ -176,16 +176,23 @@ def round_framework(session: Session, registry: FrameworkRegistry,
     return registry.pinned(version.content_hash, version.snapshot), version
 
 
-_PINNED = select(FrameworkVersion.content_hash, FrameworkVersion.snapshot).join(
+_PINNED_HASH = select(FrameworkVersion.content_hash).join(
     Round, col(Round.framework_version_id) == FrameworkVersion.id).where(
     Round.id == bindparam("round_id"))
+_SNAPSHOT = select(FrameworkVersion.snapshot).where(
+    FrameworkVersion.content_hash == bindparam("content_hash")).limit(1)
 
 
 def framework_of_round(session: Session, registry: FrameworkRegistry, round_id: int,
                        ) -> Framework:
     """The framework content a round is pinned to, in one light query (workshop screens and
-    votes ask for it on every request)."""
-    content_hash, snapshot = session.exec(_PINNED, params={"round_id": round_id}).one()
+    votes ask for it on every request): the snapshot (tens of kB) is read only the first time
+    the process meets its content hash."""
+    content_hash = session.exec(_PINNED_HASH, params={"round_id": round_id}).one()
+    known = registry.pinned_by_hash(content_hash)
+    if known is not None:
+        return known
+    snapshot = session.exec(_SNAPSHOT, params={"content_hash": content_hash}).one()
     return registry.pinned(content_hash, snapshot)
 
 

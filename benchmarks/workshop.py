@@ -29,14 +29,11 @@ import os
 import random
 import re
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,13 +52,12 @@ from assessment.framework import Framework, FrameworkRegistry
 from assessment.migrate import upgrade
 from assessment.models import Answer, Role, Workshop
 from assessment.settings import Settings
+from benchmarks._common import APP_FACTORY, CpuClock, csrf_token, percentile, serve
 
-HOST = "127.0.0.1"
 FRAMEWORK_ID = "some-maturity"
 POLL_SECONDS = 2.0  # hx-trigger="every 2s" on the participant's, console's and projector's screens
 BARE_DB_ENV = "BENCHMARK_BARE_DATABASE_URL"
 EMAIL, PASSWORD = "fasilitaattori@example.com", secrets.token_urlsafe(12)
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 POLL_VERSION = re.compile(r'hx-get="/w/[A-Z0-9]+\?v=(\d+)"')
 AIM_RATIO, AIM_P99_MS = 0.30, 100.0
 
@@ -94,57 +90,25 @@ def bare_app() -> FastAPI:
     return app
 
 
-# Servers ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    """A TCP port on the loopback address that nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(factory: str, env: dict[str, str], workers: int, ready_path: str) -> Iterator[str]:
-    """Run `factory` under uvicorn (uvloop, httptools) in a subprocess; yield its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", HOST,
-               "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-               "--http", "httptools", "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{factory} exited with status {process.returncode}")
-            try:
-                if httpx.get(base + ready_path, timeout=1).status_code < 400:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{factory} did not start within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 # Measurements ----------------------------------------------------------------------------
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile (`share` in 0..1) of the values; 0 when there are none."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+@dataclass
+class Stopwatch:
+    """Wall time and the processor time of the servers and of this client, added up over the
+    measured phases."""
+
+    server: CpuClock
+    wall: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    async def measure(self, phase: Awaitable[None]) -> None:
+        """Run one measured phase."""
+        wall, server, client = time.perf_counter(), self.server.seconds(), time.process_time()
+        await phase
+        self.wall += time.perf_counter() - wall
+        self.server_cpu += self.server.seconds() - server
+        self.client_cpu += time.process_time() - client
 
 
 @dataclass
@@ -178,7 +142,10 @@ class Recorder:
         try:
             try:
                 response = await send()
-            except httpx.RemoteProtocolError:
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                # The connection closed under the request (the server's keep-alive timeout
+                # ran out as it went): a browser sends it again on a new one. Votes may be
+                # sent twice: a second vote replaces the first.
                 self.reconnects += 1
                 response = await send()
         except httpx.HTTPError as exc:
@@ -206,14 +173,6 @@ def new_client(base: str) -> httpx.AsyncClient:
     """One phone's or laptop's browser: its own cookies and connections."""
     return httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False,
                              headers={"Accept-Language": "fi"})
-
-
-def csrf_token(page: httpx.Response) -> str:
-    """The CSRF token of the page's forms."""
-    found = CSRF_FIELD.search(page.text)
-    if found is None:
-        raise RuntimeError(f"no CSRF token on {page.request.url} ({page.status_code})")
-    return found.group(1)
 
 
 # The workshop ----------------------------------------------------------------------------
@@ -356,39 +315,38 @@ def choices(framework: Framework) -> list[str]:
                                                                      "not_applicable"]
 
 
-async def in_bursts(tasks: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> float:
-    """Run the tasks with at most `concurrency` at a time; the wall time in seconds."""
+async def in_bursts(tasks: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> None:
+    """Run the tasks with at most `concurrency` at a time."""
     gate = asyncio.Semaphore(concurrency)
 
     async def gated(task: Callable[[], Awaitable[None]]) -> None:
         async with gate:
             await task()
 
-    started = time.perf_counter()
     await asyncio.gather(*(gated(t) for t in tasks))
-    return time.perf_counter() - started
 
 
 @dataclass
 class WorkshopRun:
-    """What the workshop run measured."""
+    """What the workshop run measured (the stopwatch runs while votes are being cast)."""
 
     questions: int
+    voting: Stopwatch
     joins: Recorder = field(default_factory=Recorder)
     votes: Recorder = field(default_factory=Recorder)
     polls: Recorder = field(default_factory=Recorder)
     screens: Recorder = field(default_factory=Recorder)
-    voting_seconds: float = 0.0
     workshop_id: int = 0
 
 
-async def drive_workshop(base: str, setup: Setup, args: argparse.Namespace) -> WorkshopRun:
+async def drive_workshop(base: str, clock: CpuClock, setup: Setup, args: argparse.Namespace,
+                         ) -> WorkshopRun:
     """Open the workshop, let everyone join, and vote on every question while polling."""
     question_steps = [s for s in workshops.agenda(setup.framework)
                       if s.kind is workshops.StepKind.question]
     if args.questions:
         question_steps = question_steps[:args.questions]
-    run = WorkshopRun(len(question_steps))
+    run = WorkshopRun(len(question_steps), Stopwatch(clock))
     facilitator = Facilitator(new_client(base))
     phones: list[Phone] = []
     pollers: list[asyncio.Task[None]] = []
@@ -407,8 +365,8 @@ async def drive_workshop(base: str, setup: Setup, args: argparse.Namespace) -> W
                                          (f"/workshops/{run.workshop_id}/projector", "screen")]]
         phones += [Phone(new_client(base), code) for _ in range(args.participants)]
         await in_bursts([joiner(n, p) for n, p in enumerate(phones, 1)], args.concurrency)
-        run.voting_seconds = await vote_on_questions(facilitator, phones, question_steps,
-                                                     setup.framework, run.votes, args)
+        await vote_on_questions(facilitator, phones, question_steps, setup.framework, run,
+                                args)
     finally:
         for task in pollers:
             task.cancel()
@@ -420,10 +378,9 @@ async def drive_workshop(base: str, setup: Setup, args: argparse.Namespace) -> W
 
 async def vote_on_questions(facilitator: Facilitator, phones: list[Phone],
                             steps: list[workshops.Step], framework: Framework,
-                            votes: Recorder, args: argparse.Namespace) -> float:
-    """Open each question in turn and have every participant vote; the voting wall time."""
-    options = choices(framework)
-    voting = 0.0
+                            run: WorkshopRun, args: argparse.Namespace) -> None:
+    """Open each question in turn and have every participant vote on it."""
+    options, votes = choices(framework), run.votes
     for step in steps:
         await facilitator.move(step.index)
         question_id = step.question_id or ""
@@ -432,8 +389,7 @@ async def vote_on_questions(facilitator: Facilitator, phones: list[Phone],
         def voter(phone: Phone, question_id: str = question_id) -> Callable[[], Awaitable[None]]:
             return lambda: phone.vote(question_id, random.choice(options), votes)
 
-        voting += await in_bursts([voter(p) for p in order], args.concurrency)
-    return voting
+        await run.voting.measure(in_bursts([voter(p) for p in order], args.concurrency))
 
 
 def stored_votes(url: str, workshop_id: int) -> int:
@@ -455,14 +411,14 @@ def stored_votes(url: str, workshop_id: int) -> int:
 class BareRun:
     """What the bare endpoint run measured."""
 
+    inserting: Stopwatch
     inserts: Recorder = field(default_factory=Recorder)
-    seconds: float = 0.0
 
 
-async def drive_bare(base: str, rounds: int, options: list[str],
+async def drive_bare(base: str, clock: CpuClock, rounds: int, options: list[str],
                      args: argparse.Namespace) -> BareRun:
     """As many clients, rounds and requests, with the same concurrency, each inserting a row."""
-    run = BareRun()
+    run = BareRun(Stopwatch(clock))
     clients = [new_client(base) for _ in range(args.participants)]
 
     def insert(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
@@ -474,7 +430,7 @@ async def drive_bare(base: str, rounds: int, options: list[str],
     try:
         for _ in range(rounds):
             order = random.sample(clients, len(clients))
-            run.seconds += await in_bursts([insert(c) for c in order], args.concurrency)
+            await run.inserting.measure(in_bursts([insert(c) for c in order], args.concurrency))
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
     return run
@@ -495,11 +451,19 @@ def _verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+def _per(watch: Stopwatch, count: int) -> str:
+    # With the polls meanwhile: what each vote costs, whatever else runs on the machine.
+    count = max(count, 1)
+    return (f"server {watch.server_cpu / count * 1000:.2f} ms, "
+            f"client {watch.client_cpu / count * 1000:.2f} ms")
+
+
 def report(args: argparse.Namespace, run: WorkshopRun, stored: int, bare: BareRun,
            bare_stored: int, load: tuple[float, float]) -> bool:
     """Print the figures; whether the votes stored equal the votes sent and acknowledged."""
-    throughput = run.votes.acknowledged / run.voting_seconds if run.voting_seconds else 0.0
-    bare_throughput = bare.inserts.acknowledged / bare.seconds if bare.seconds else 0.0
+    voting, inserting = run.voting, bare.inserting
+    throughput = run.votes.acknowledged / voting.wall if voting.wall else 0.0
+    bare_throughput = bare.inserts.acknowledged / inserting.wall if inserting.wall else 0.0
     ratio = throughput / bare_throughput if bare_throughput else 0.0
     votes, polls, p99 = run.votes, run.polls, run.votes.ms(0.99)
     equal = votes.sent == votes.acknowledged == stored
@@ -510,7 +474,7 @@ def report(args: argparse.Namespace, run: WorkshopRun, stored: int, bare: BareRu
         ("votes sent", f"{votes.sent}"),
         ("votes acknowledged (2xx)", f"{votes.acknowledged}"),
         ("votes stored", f"{stored}  ({'equal' if equal else 'NOT EQUAL'})"),
-        ("voting wall time", f"{run.voting_seconds:.2f} s"),
+        ("voting wall time", f"{voting.wall:.2f} s"),
         ("vote throughput", f"{throughput:.0f} votes/s"),
         ("vote latency p50 / p95 / p99", f"{votes.ms(0.5):.1f} / {votes.ms(0.95):.1f} / "
                                          f"{p99:.1f} ms"),
@@ -520,11 +484,13 @@ def report(args: argparse.Namespace, run: WorkshopRun, stored: int, bare: BareRu
         ("poll p99: 204 / 200", f"{polls.ms(0.99, 204):.1f} / {polls.ms(0.99, 200):.1f} ms"),
         ("console + projector poll p99", f"{run.screens.ms(0.99):.1f} ms "
                                          f"({run.screens.sent} polls)"),
+        ("processor time per vote", _per(voting, votes.acknowledged)),
         ("Bare FastAPI endpoint (one SQLite insert per POST)", ""),
         ("rows sent / stored", f"{bare.inserts.sent} / {bare_stored}"),
         ("insert throughput", f"{bare_throughput:.0f} rows/s"),
         ("insert latency p50 / p99", f"{bare.inserts.ms(0.5):.1f} / "
                                      f"{bare.inserts.ms(0.99):.1f} ms"),
+        ("processor time per insert", _per(inserting, bare.inserts.acknowledged)),
         ("Aims", ""),
         ("ratio workshop / bare", f"{ratio:.2f}  (aim >= {AIM_RATIO:.2f}: "
                                   f"{_verdict(ratio >= AIM_RATIO)})"),
@@ -562,6 +528,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=0,
                         help="vote on only the first N questions (default: all of them)")
     parser.add_argument("--seed", type=int, default=2026, help="for the random votes")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="run the app (with --workers 1) under cProfile, writing FILE")
     return parser.parse_args(argv)
 
 
@@ -578,9 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = {"MATURITY_DATABASE_URL": url, "MATURITY_SECRET_KEY": secrets.token_urlsafe(32),
                "MATURITY_FRAMEWORKS_DIR": str(settings.frameworks_dir),
                "MATURITY_LOG_LEVEL": "warning"}
-        with serve("assessment.web.app:app_from_environment", env, args.workers,
-                   "/join") as base:
-            run = uvloop.run(drive_workshop(base, setup, args))
+        with serve(APP_FACTORY, env, args.workers, "/join", args.profile) as server:
+            run = uvloop.run(drive_workshop(server.url, server.clock, setup, args))
         stored = stored_votes(url, run.workshop_id)
 
         bare_url = f"sqlite:///{Path(tmp) / 'bare.db'}"
@@ -588,8 +555,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         BARE_METADATA.create_all(engine)
         engine.dispose()
         with serve("benchmarks.workshop:bare_app", {BARE_DB_ENV: bare_url}, args.workers,
-                   "/ready") as base:
-            bare = uvloop.run(drive_bare(base, run.questions, choices(setup.framework), args))
+                   "/ready") as server:
+            bare = uvloop.run(drive_bare(server.url, server.clock, run.questions,
+                                         choices(setup.framework), args))
         bare_stored = stored_rows(bare_url)
     load = (load_before, os.getloadavg()[0])
     return 0 if report(args, run, stored, bare, bare_stored, load) else 1

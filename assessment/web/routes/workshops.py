@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Request
+from markupsafe import escape
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from assessment import services, workshops
 from assessment.framework import Framework
 from assessment.i18n import Translator
-from assessment.models import Choice, Workshop, WorkshopStatus
+from assessment.models import Choice, Workshop, WorkshopStatus, id_of
 from assessment.services import ServiceError
 from assessment.web.access import (
     Public,
@@ -36,7 +42,8 @@ from assessment.web.deps import (
 )
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
-from reports.radar import RadarChart, RadarSeries, render_radar_svg
+from reports.charts import ScoreFormat
+from reports.radar import RadarChart, RadarSeries, cached_radar_svg
 
 router = APIRouter()
 Text = Annotated[str | None, Form()]
@@ -108,10 +115,30 @@ def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Tr
         core_label=t.text(core[0].name) if core else None,
         core_values=(value(core[1]), float(targets[core[0].id]) if core[0].id in targets
                      else None) if core else (),
-        number_format=t.score)
+        number_format=ScoreFormat.of(t))
+    # The console and the projector poll this every 2 s: the drawing comes from the cache.
     return {"scores": list(zip(framework.factors, scores, strict=True)), "targets": targets,
             "divergent": [d for d in divergent if d[2].divergent and not d[2].hidden],
-            "radar_svg": render_radar_svg(chart)}
+            "radar_svg": cached_radar_svg(chart)}
+
+
+def _screen_digest(values: dict[str, Any]) -> str:
+    """A digest of what a polled screen shows: the screen polls with the digest it shows and
+    gets 204 (nothing to swap) while it is the same, so a choice half made in the console's
+    forms is not reset, and the projector is not redrawn, every 2 s."""
+    shown = (values["workshop"].version, values["step"].index, values["closed"],
+             values["participants"], values["votes"], values["revealed"], values["summary"],
+             [(n.need.id, n.need.text, n.dots, [m.id for m in n.merged])
+              for n in values["needs"]],
+             [(f.id, s.score) for f, s in values.get("scores", ())],
+             sorted(values.get("targets", {}).items()), values.get("language"))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+
+def _unchanged(request: Request, values: dict[str, Any], seen: str | None) -> bool:
+    """Whether a polling screen already shows these values (see `_screen_digest`)."""
+    values["digest"] = _screen_digest(values)
+    return wants_fragment(request) and seen == values["digest"]
 
 
 def _min_votes(request: Request) -> int:
@@ -135,9 +162,16 @@ def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
 
 
 def _console(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
-             workshop: Workshop, *, message: str | None = None, status: int = 200) -> Response:
+             workshop: Workshop, *, message: str | None = None, status: int = 200,
+             seen: str | None = None) -> Response:
     framework = _framework(session, registry, workshop)
     values = _step_view(session, workshop, framework, _min_votes(request))
+    values["language"] = t.language
+    if _unchanged(request, values, seen):
+        return Response(status_code=204)
+    if wants_fragment(request):  # the poll: only the live box, so no wrap-up chart
+        return request.app.state.pages.page(request, t, "workshop.html", values,
+                                            fragment=["live"])
     unit = session.get(services.Unit, workshop.unit_id)
     round_ = session.get(services.Round, workshop.round_id)
     answers = services.own_answers(session, session.get(services.Assessment,
@@ -153,9 +187,12 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
 
 @router.get("/workshops/{workshop_id}")
 def show_workshop(request: Request, session: SessionDep, t: TranslatorDep,
-                  registry: RegistryDep, workshop: WorkshopRead) -> Response:
-    """The facilitator's console: agenda, the current step, votes counted but not shown."""
-    return _console(request, session, t, registry, workshop)
+                  registry: RegistryDep, workshop: WorkshopRead, seen: str | None = None,
+                  ) -> Response:
+    """The facilitator's console: agenda, the current step, votes counted but not shown.
+    Its live box polls with `seen`, the digest of what it shows, and gets 204 while that
+    is still current."""
+    return _console(request, session, t, registry, workshop, seen=seen)
 
 
 def _facilitator_action(request: Request, session: SessionDep, t: Translator,
@@ -248,17 +285,28 @@ def close_workshop(request: Request, session: SessionDep, t: TranslatorDep,
 
 @router.get("/workshops/{workshop_id}/projector")
 def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
-                   registry: RegistryDep, workshop: WorkshopRead) -> Response:
-    """The wall: join code, QR code, and the current step in large type (refreshes itself)."""
+                   registry: RegistryDep, workshop: WorkshopRead, seen: str | None = None,
+                   ) -> Response:
+    """The wall: join code, QR code, and the current step in large type. It polls with
+    `seen`, the digest of what it shows, and gets 204 while that is still current."""
     framework = _framework(session, registry, workshop)
     values = _step_view(session, workshop, framework, _min_votes(request))
-    join_url = str(request.url_for("show_join")) + f"?code={workshop.code}"
-    values.update(join_url=join_url, join_base=str(request.url_for("show_join")),
-                  qr_svg=segno.make(join_url, error="m").svg_inline(scale=5, border=2))
+    values["language"] = t.language
     if values["step"].kind is workshops.StepKind.wrapup:
         values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
+    if _unchanged(request, values, seen):
+        return Response(status_code=204)
+    join_url = str(request.url_for("show_join")) + f"?code={workshop.code}"
+    values.update(join_url=join_url, join_base=str(request.url_for("show_join")),
+                  qr_svg=_qr_svg(join_url))
     return request.app.state.pages.page(request, t, "projector.html", values,
                                         fragment=["screen"])
+
+
+@lru_cache(maxsize=64)
+def _qr_svg(url: str) -> str:
+    """The join URL's QR code as inline SVG (the same on every poll of a workshop)."""
+    return segno.make(url, error="m").svg_inline(scale=5, border=2)
 
 
 # Participants -------------------------------------------------------------------------
@@ -333,8 +381,49 @@ def _participant_page(request: Request, session: SessionDep, t: Translator,
                                                                         participant)
     values.update(participant=participant, mine=mine, message=message, my_needs=my_needs,
                   dots_left=dots_left, vote_saved=False)
+    if step.question_id and message is None and status == 200 and wants_fragment(request):
+        return _shared_question_step(request, t, values)
     return request.app.state.pages.page(request, t, "participant.html", values,
                                         fragment=["step"], status=status)
+
+
+# When the facilitator moves on, every phone asks for the new question within two seconds.
+# A question's screen is the same for all but for the phone's own vote, its nickname and its
+# CSRF token, and it changes only with the workshop's version (a move, a reveal, the end):
+# it is rendered once per version, language and own vote with placeholders for the other two.
+_CSRF_SLOT, _NICKNAME_SLOT = "\ue000csrf\ue000", "\ue000nickname\ue000"
+_SHARED_STEPS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_SHARED_STEPS_LOCK = threading.Lock()
+_SHARED_STEPS_KEPT = 256
+
+
+@dataclass(frozen=True)
+class _Nickname:
+    nickname: str
+
+
+def _shared_question_step(request: Request, t: Translator, values: dict[str, Any]) -> Response:
+    workshop, participant = values["workshop"], values["participant"]
+    key = (id_of(workshop), workshop.version, t.language, values["mine"],
+           bool(participant.nickname), _min_votes(request))
+    with _SHARED_STEPS_LOCK:
+        html = _SHARED_STEPS.get(key)
+        if html is not None:
+            _SHARED_STEPS.move_to_end(key)
+    if html is None:
+        shared = {**values, "csrf_token": _CSRF_SLOT,
+                  "participant": _Nickname(_NICKNAME_SLOT if participant.nickname else "")}
+        rendered = request.app.state.pages.render(request, t, "participant.html", shared,
+                                                  blocks=["step"])
+        html = bytes(rendered.body).decode()
+        with _SHARED_STEPS_LOCK:
+            _SHARED_STEPS[key] = html
+            while len(_SHARED_STEPS) > _SHARED_STEPS_KEPT:
+                _SHARED_STEPS.popitem(last=False)
+    filled = html.replace(_CSRF_SLOT, request.app.state.pages.csrf_token(request)).replace(
+        _NICKNAME_SLOT, str(escape(participant.nickname or "")))
+    return HTMLResponse(filled, headers={"Vary": "HX-Request, Cookie, Accept-Language",
+                                         "Content-Language": t.language})
 
 
 # Participants' screens poll every two seconds, and hundreds of phones vote within seconds.

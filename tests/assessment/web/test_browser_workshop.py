@@ -188,6 +188,10 @@ def test_a_live_workshop_from_join_to_wrap_up(server: Site, browser: Browser,
     expect(phone.get_by_text("You have 0 dots left.")).to_be_visible()
     for button in phone.get_by_role("button", name="Add a dot").all():
         expect(button).to_be_disabled()
+    # Each button says which need it is for, beyond "Add a dot".
+    row = phone.locator("ol.needs li").filter(has_text="Yhteinen vuosikello")
+    expect(row.get_by_role("button", name="Take a dot back")).to_have_accessible_description(
+        "Yhteinen vuosikello")
     add_dots(laptop, "Yhteinen vuosikello", 1)
     add_dots(laptop, "Mittarit puuttuvat", 1)
     add_dots(mia, "Mittarit puuttuvat", 1)

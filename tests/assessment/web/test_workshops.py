@@ -13,7 +13,7 @@ from assessment import services, workshops
 from assessment.framework import Framework
 from assessment.models import Answer, Need, Target, Workshop
 from assessment.workshops import StepKind
-from tests.conftest import csrf_headers
+from tests.conftest import csrf_headers, set_cookie
 from tests.factories import make_organisation, make_unit
 
 HX = {"HX-Request": "true"}
@@ -157,6 +157,86 @@ def test_screens_three_ways(app: FastAPI, client: TestClient, db: Session,
         assert full.status_code == fragment.status_code == restored.status_code == 200
         assert "<html" in full.text and "<html" in restored.text and marker in full.text
         assert "<html" not in fragment.text and marker in fragment.text
+
+
+def polled_url(response) -> str:  # type: ignore[no-untyped-def]
+    """The URL a screen polls, with the digest of what it shows."""
+    box = BeautifulSoup(response.text, "html.parser").select_one("[hx-trigger='every 2s']")
+    assert box is not None
+    return str(box["hx-get"])
+
+
+def test_console_and_projector_polls_are_204_until_what_they_show_changes(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    phone.post(f"/w/{workshop.code}/needs", data={"text": "Yhteinen vuosikello"}, headers=HX)
+    for url in [f"/workshops/{workshop.id}", f"/workshops/{workshop.id}/projector"]:
+        polled = polled_url(client.get(url))
+        assert "?seen=" in polled
+        assert client.get(polled, headers=HX).status_code == 204
+        assert client.get(polled).status_code == 200  # a reload is a whole page
+    console_poll = polled_url(client.get(f"/workshops/{workshop.id}"))
+    projector_poll = polled_url(client.get(f"/workshops/{workshop.id}/projector"))
+
+    # A note posted after the console was loaded: the poll brings the merge form with it.
+    phone.post(f"/w/{workshop.code}/needs", data={"text": "Mittarit puuttuvat"}, headers=HX)
+    fresh = client.get(console_poll, headers=HX)
+    assert fresh.status_code == 200 and "<html" not in fresh.text
+    form = BeautifulSoup(fresh.text, "html.parser").select_one("#live form[action$='/merge']")
+    assert form is not None
+    assert [o.get_text() for o in form.select("#merge-keep option")] == [
+        "Yhteinen vuosikello", "Mittarit puuttuvat"]
+    assert client.get(polled_url(fresh), headers=HX).status_code == 204
+    assert client.get(projector_poll, headers=HX).status_code == 200
+    assert client.get(polled_url(client.get(f"/workshops/{workshop.id}/projector")),
+                      headers=HX).status_code == 204
+
+    # At the wrap-up the console's poll is the live box only: the chart is not redrawn.
+    go(client, workshop, len(workshops.agenda(framework)) - 1)
+    full = client.get(f"/workshops/{workshop.id}")
+    assert BeautifulSoup(full.text, "html.parser").select_one(".chart svg") is not None
+    fragment = client.get(f"/workshops/{workshop.id}", headers=HX)
+    assert fragment.status_code == 200 and "<svg" not in fragment.text
+    wall = client.get(f"/workshops/{workshop.id}/projector")
+    assert client.get(polled_url(wall), headers=HX).status_code == 204
+    # Finnish screens are another drawing: the digest differs by language.
+    finnish = client.get(polled_url(wall), headers={**HX, "Accept-Language": "fi"})
+    assert finnish.status_code == 200 and "Yhteinen näkemys" in finnish.text
+
+
+def test_a_question_screen_shared_by_phones_keeps_each_phones_own_parts(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phones = [participant(app, workshop.code, name)
+              for name in ["<i>Mia</i>", "Leo", ""]]
+    for number, phone in enumerate(phones):  # a browser each: CSRF cookies of their own
+        set_cookie(phone, "csrf", f"csrf-cookie-{number}")
+        phone.headers["X-CSRF-Token"] = app.state.sessions.csrf_token(f"csrf-cookie-{number}")
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    go(client, workshop, index)
+    assert phones[1].post(f"/w/{workshop.code}/votes/{question}", data={"choice": "2"},
+                          headers=HX).status_code == 200
+    for _ in range(2):  # the second time from the shared rendering
+        screens = [phone.get(f"/w/{workshop.code}", headers=HX) for phone in phones]
+        pages = [BeautifulSoup(r.text, "html.parser") for r in screens]
+        assert all(r.status_code == 200 and "<html" not in r.text for r in screens)
+        meta = [page.select_one("p.meta").get_text(" ", strip=True) for page in pages]
+        assert meta[0].endswith("· <i>Mia</i>") and "&lt;i&gt;Mia" in screens[0].text
+        assert meta[1].endswith("· Leo") and "·" not in meta[2]
+        tokens = [page.select_one("input[name=csrf_token]")["value"] for page in pages]
+        assert tokens == [BeautifulSoup(phone.get(f"/w/{workshop.code}").text, "html.parser")
+                          .select_one("input[name=csrf_token]")["value"] for phone in phones]
+        assert len(set(tokens)) == 3 and "\ue000" not in "".join(r.text for r in screens)
+        checked = [[i["value"] for i in page.select("input[name=choice][checked]")]
+                   for page in pages]
+        assert checked == [[], ["2"], []]
+    # Each phone's token is the one its forms must send: a vote with it is taken.
+    del phones[0].headers["X-CSRF-Token"]
+    assert phones[0].post(f"/w/{workshop.code}/votes/{question}",
+                          data={"choice": "3", "csrf_token": tokens[0]},
+                          headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_join_with_a_wrong_or_closed_code(app: FastAPI, client: TestClient, db: Session,
