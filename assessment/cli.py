@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from assessment.db import create_db_engine, session_scope
 from assessment.framework import (
@@ -20,6 +23,11 @@ from assessment.framework import (
 )
 from assessment.migrate import upgrade
 from assessment.settings import Settings
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from assessment.i18n import Translator
 
 app = typer.Typer(help="SoMe Maturity Workshop.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -223,19 +231,20 @@ def user_create(
     typer.echo(summary_line)
 
 
-@report_app.command("unit")
-def report_unit(
-    round_id: Annotated[int, typer.Option("--round", help="The round's id.")],
-    unit_id: Annotated[int, typer.Option("--unit", help="The unit's id.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The PDF file to write.")],
-    language: Annotated[str | None, typer.Option(
-        help="fi or en (default: the default_language setting).")] = None,
-) -> None:
-    """Write the unit report of a unit in a round as a PDF."""
+class _Missing(Exception):
+    """What a report command asked for is not in the database (the message says what)."""
+
+
+# A report command's gatherer: from the database, the function that lays the report out as
+# HTML in a language, and what to say once it is written ("wrote … to FILE").
+LayOut = Callable[["Translator", "Environment"], str]
+Gather = Callable[[Session, FrameworkRegistry, Settings], tuple[LayOut, str]]
+
+
+def _write_report(language: str | None, output: Path, gather: Gather) -> None:
+    """Gather a report's data, lay it out in the language and write it as a PDF."""
     from assessment.i18n import LANGUAGES, Catalogues
-    from assessment.models import Round, Unit
     from reports.pdf import render_pdf, report_environment
-    from reports.unit_report import build_unit_report, unit_report_html
 
     settings = Settings()
     language = language or settings.default_language
@@ -247,18 +256,100 @@ def report_unit(
     upgrade(engine)
     try:
         with session_scope(engine) as session:
-            round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
-            if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
-                typer.echo(f"error: there is no round {round_id} with a unit {unit_id}",
-                           err=True)
-                raise typer.Exit(code=1)
-            report = build_unit_report(session, registry, round_, unit,
-                                       min_votes=settings.workshop_min_votes)
+            lay_out, wrote = gather(session, registry, settings)
+    except _Missing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
-    html = unit_report_html(report, Catalogues().translator(language), report_environment())
-    output.write_bytes(render_pdf(html))
-    typer.echo(f"wrote the unit report of {report.unit_name} ({report.round_name}) to {output}")
+    output.write_bytes(render_pdf(lay_out(Catalogues().translator(language),
+                                          report_environment())))
+    typer.echo(f"{wrote} to {output}")
+
+
+LANGUAGE_OPTION = typer.Option(help="fi or en (default: the default_language setting).")
+OUTPUT_OPTION = typer.Option("--output", "-o", help="The PDF file to write.")
+
+
+@report_app.command("unit")
+def report_unit(
+    round_id: Annotated[int, typer.Option("--round", help="The round's id.")],
+    unit_id: Annotated[int, typer.Option("--unit", help="The unit's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+) -> None:
+    """Write the unit report of a unit in a round as a PDF."""
+    from assessment.models import Round, Unit
+    from reports.unit_report import build_unit_report, unit_report_html
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               settings: Settings) -> tuple[LayOut, str]:
+        round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
+        if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
+            raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
+        report = build_unit_report(session, registry, round_, unit,
+                                   min_votes=settings.workshop_min_votes)
+        return (partial(unit_report_html, report),
+                f"wrote the unit report of {report.unit_name} ({report.round_name})")
+
+    _write_report(language, output, gather)
+
+
+@report_app.command("roadmap")
+def report_roadmap(
+    organisation_id: Annotated[int, typer.Option("--organisation", help="The organisation's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+) -> None:
+    """Write the organisation's rollout roadmap as a PDF."""
+    from assessment.models import Organisation
+    from reports.roadmap_report import build_roadmap_report, roadmap_report_html
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               _settings: Settings) -> tuple[LayOut, str]:
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise _Missing(f"there is no organisation {organisation_id}")
+        report = build_roadmap_report(session, registry, organisation)
+        return (partial(roadmap_report_html, report),
+                f"wrote the roadmap of {report.organisation_name}")
+
+    _write_report(language, output, gather)
+
+
+@report_app.command("brief")
+def report_brief(
+    organisation_id: Annotated[int, typer.Option("--organisation", help="The organisation's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    round_id: Annotated[int | None, typer.Option(
+        "--round", help="The round's id (default: the newest round).")] = None,
+    unit_id: Annotated[int | None, typer.Option(
+        "--unit", help="Only this unit and the units below it.")] = None,
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+) -> None:
+    """Write the leadership brief (the dashboard of a round) as a PDF."""
+    from assessment.models import Organisation, Round, Unit
+    from reports.brief import brief_html, build_brief
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               _settings: Settings) -> tuple[LayOut, str]:
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise _Missing(f"there is no organisation {organisation_id}")
+        round_ = session.get(Round, round_id) if round_id is not None else None
+        if round_id is not None and (round_ is None
+                                     or round_.organisation_id != organisation_id):
+            raise _Missing(f"the organisation has no round {round_id}")
+        root = session.get(Unit, unit_id) if unit_id is not None else None
+        if unit_id is not None and (root is None or root.organisation_id != organisation_id):
+            raise _Missing(f"the organisation has no unit {unit_id}")
+        brief = build_brief(session, registry, organisation, round_, root)
+        scope = f"{brief.root_name} and below, " if brief.root_name else ""
+        return (partial(brief_html, brief),
+                f"wrote the leadership brief of {brief.organisation_name} "
+                f"({scope}{brief.round_name or 'no rounds yet'})")
+
+    _write_report(language, output, gather)
 
 
 @framework_app.command("check")

@@ -31,11 +31,12 @@ def mean(values: Sequence[Decimal]) -> Decimal | None:
     return (sum(values, Decimal(0)) / len(values)).quantize(ONE_DECIMAL, ROUND_HALF_UP)
 
 
-def subtree(session: Session, organisation: Organisation,
-            root_id: int | None = None) -> list[services.TreeUnit]:
+def subtree(session: Session, organisation: Organisation, root_id: int | None = None, *,
+            tree: Sequence[services.TreeUnit] | None = None) -> list[services.TreeUnit]:
     """The organisation's units in tree order, or only `root_id` and the units below it.
-    A root that is not one of the organisation's units gives an empty list."""
-    tree = services.unit_tree(session, organisation)
+    A root that is not one of the organisation's units gives an empty list. `tree`: the
+    organisation's whole tree when the caller has it already."""
+    tree = list(tree) if tree is not None else services.unit_tree(session, organisation)
     if root_id is None:
         return tree
     start = next((i for i, item in enumerate(tree) if item.unit.id == root_id), None)
@@ -100,10 +101,11 @@ def _summaries(framework: Framework, units: Sequence[Unit],
 
 
 def round_overview(session: Session, registry: FrameworkRegistry, organisation: Organisation,
-                   round_: Round, root_id: int | None = None) -> RoundOverview:
+                   round_: Round, root_id: int | None = None, *,
+                   tree: Sequence[services.TreeUnit] | None = None) -> RoundOverview:
     """Units by factors for the round, for the whole organisation or a sub-tree."""
     framework = services.round_framework(session, registry, round_)[0]
-    units = subtree(session, organisation, root_id)
+    units = subtree(session, organisation, root_id, tree=tree)
     scores = roadmap.round_scores(session, framework, round_, [id_of(u.unit) for u in units])
     return RoundOverview(round_, framework, units, scores,
                          _summaries(framework, [u.unit for u in units], scores))
@@ -137,26 +139,32 @@ class Trends:
 
 
 def trends(session: Session, registry: FrameworkRegistry, organisation: Organisation,
-           root_id: int | None = None) -> Trends:
+           root_id: int | None = None, *,
+           tree: Sequence[services.TreeUnit] | None = None) -> Trends:
     """Per factor, the organisation's average and weakest link in every round, and each
     unit's score; rounds on other framework versions count only for the shared factors."""
     rounds = services.list_rounds(session, organisation)
-    units = subtree(session, organisation, root_id)
+    units = subtree(session, organisation, root_id, tree=tree)
     unit_ids = [id_of(item.unit) for item in units]
     if not rounds:
         return Trends([], None, {}, [], units, {})
     pinned = [services.round_framework(session, registry, r) for r in rounds]
     newest, newest_version = pinned[-1]
     factors: dict[str, list[TrendPoint]] = {f.id: [] for f in newest.factors}
-    for round_, (framework, _version) in zip(rounds, pinned, strict=True):
-        scores = roadmap.round_scores(session, framework, round_, unit_ids)
+    measured = roadmap.rounds_scores(session, [(r, framework) for r, (framework, _) in
+                                               zip(rounds, pinned, strict=True)], unit_ids)
+    for round_, (framework, _version), scores in zip(rounds, pinned, measured, strict=True):
         known = {f.id for f in framework.factors}
-        for factor in newest.factors:
-            values = {uid: s.factors[factor.id].score for uid, s in scores.items()
-                      if factor.id in s.factors}
+        # One pass over the units for every factor (a large organisation has hundreds).
+        by_factor: dict[str, dict[int, Decimal | None]] = {fid: {} for fid in factors}
+        for unit_id, measured_unit in scores.items():
+            for factor_id, score in measured_unit.factors.items():
+                if (values := by_factor.get(factor_id)) is not None:
+                    values[unit_id] = score.score
+        for factor_id, values in by_factor.items():
             present = [v for v in values.values() if v is not None]
-            factors[factor.id].append(TrendPoint(
-                round_, factor.id in known, mean(present), min(present, default=None), values))
+            factors[factor_id].append(TrendPoint(
+                round_, factor_id in known, mean(present), min(present, default=None), values))
     return Trends(rounds, newest, {id_of(r): v.version for r, (_, v) in zip(rounds, pinned,
                                                                            strict=True)},
                   [r for r, (_, v) in zip(rounds, pinned, strict=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,7 @@ class Translator:
 
     def number(self, value: float | Decimal | int, decimals: int | None = None) -> str:
         """A number in this language's format (Finnish: 3,5)."""
-        if decimals is None:
-            return format_decimal(value, locale=self.locale)
-        pattern = "0." + "0" * decimals if decimals else "0"
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _format_number(self.language, value, decimals)
 
     def score(self, value: Decimal | float) -> str:
         """A score with one decimal (3,5 / 3.5)."""
@@ -101,6 +99,17 @@ class Translator:
         aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
         return format_datetime(aware, f"{_DATE_FORMATS[self.language]} {_TIME_FORMAT}",
                                tzinfo=UTC, locale=self.locale) + " UTC"
+
+
+@lru_cache(maxsize=4096)
+def _format_number(language: str, value: float | Decimal | int, decimals: int | None) -> str:
+    # Babel's formatting is slow next to everything else a page does, and a leadership view
+    # shows thousands of scores from a few dozen distinct values: remember them. Numbers
+    # that compare equal (3, 3.0, Decimal("3.00")) are formatted alike, so they may share.
+    if decimals is None:
+        return format_decimal(value, locale=_LOCALES[language])
+    pattern = "0." + "0" * decimals if decimals else "0"
+    return format_decimal(value, format=pattern, locale=_LOCALES[language])
 
 
 class Catalogues:

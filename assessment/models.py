@@ -153,11 +153,17 @@ class Answer(SQLModel, table=True):
         Index("uq_answer_respondent", "assessment_id", "respondent_id", "question_id",
               unique=True, sqlite_where=text("respondent_id IS NOT NULL"),
               postgresql_where=text("respondent_id IS NOT NULL")),
+        # Only respondents' answers: without statistics SQLite would otherwise look up an
+        # assessment's own answers (respondent NULL) through this index, that is through
+        # every own answer in the database, instead of through uq_answer_own.
+        Index("ix_answer_respondent_id", "respondent_id",
+              sqlite_where=text("respondent_id IS NOT NULL"),
+              postgresql_where=text("respondent_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id")
-    respondent_id: int | None = Field(default=None, foreign_key="respondent.id", index=True)
+    respondent_id: int | None = Field(default=None, foreign_key="respondent.id")
     question_id: str = Field(max_length=64)
     choice: Choice | None = Field(default=None, sa_type=String(16))
     level: int | None = None
@@ -465,7 +471,8 @@ class ReportJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     kind: str = Field(default="unit", max_length=16)
-    round_id: int = Field(foreign_key="round.id")
+    # A unit report is of one round; an organisation's roadmap report spans them all (None).
+    round_id: int | None = Field(default=None, foreign_key="round.id")
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
     language: str = Field(max_length=8)
     status: ReportJobStatus = Field(default=ReportJobStatus.queued, sa_type=String(16))

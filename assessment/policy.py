@@ -81,12 +81,19 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     # one changes no data, so leadership may too).
     ("report", Action.read): frozenset({"consultant", "leadership", "unit"}),
     ("report", Action.write): frozenset({"consultant", "leadership", "unit"}),
+    # The organisation's roadmap as a PDF: whoever reads the roadmap may have it built.
+    ("roadmap_report", Action.read): frozenset({"consultant", "leadership"}),
+    ("roadmap_report", Action.write): frozenset({"consultant", "leadership"}),
     # Spreadsheet downloads: a round's answers and scores, the organisation's actions.
     ("export", Action.read): frozenset({"consultant", "leadership"}),
     # The whole organisation as one JSON file: everything it holds, so consultants only.
     ("full_export", Action.read): frozenset({"consultant"}),
     # The leadership dashboard: every unit by factor, trends and rollout progress.
     ("dashboard", Action.read): frozenset({"consultant", "leadership"}),
+    # The dashboard as a PDF (the leadership brief): whoever reads the dashboard may have it
+    # built (building one changes no data).
+    ("brief", Action.read): frozenset({"consultant", "leadership"}),
+    ("brief", Action.write): frozenset({"consultant", "leadership"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {

@@ -12,9 +12,22 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, delete
 
 from assessment.i18n import LANGUAGES
-from assessment.models import ReportJob, ReportJobStatus, Round, Unit, User, id_of, utcnow
+from assessment.models import (
+    Organisation,
+    ReportJob,
+    ReportJobStatus,
+    Round,
+    Unit,
+    User,
+    id_of,
+    utcnow,
+)
 from assessment.services import N_, InvalidInput
 
+# The kinds of report a job builds (`ReportJob.kind`).
+UNIT_REPORT = "unit"  # one unit in one round
+ROADMAP_REPORT = "roadmap"  # the organisation's rollout roadmap, over all its rounds
+LEADERSHIP_BRIEF = "brief"  # the dashboard of a round (or none), optionally of a sub-tree
 KEEP_FOR = timedelta(days=1)
 # A job that has not finished in this time was lost (its app process stopped): say so.
 STALE_AFTER = timedelta(minutes=10)
@@ -43,8 +56,43 @@ def create_unit_report_job(session: Session, round_: Round, unit: Unit, language
     if unit.organisation_id != round_.organisation_id:
         raise InvalidInput(N_("The unit and the round belong to different organisations."))
     session.exec(delete(ReportJob).where(col(ReportJob.created_at) < utcnow() - KEEP_FOR))
-    job = ReportJob(organisation_id=round_.organisation_id, kind="unit", round_id=id_of(round_),
-                    unit_id=id_of(unit), language=language, message=QUEUED,
+    job = ReportJob(organisation_id=round_.organisation_id, kind=UNIT_REPORT,
+                    round_id=id_of(round_), unit_id=id_of(unit), language=language,
+                    message=QUEUED,
+                    created_by=by.id if by else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_roadmap_report_job(session: Session, organisation: Organisation,
+                              language: str | None, *, by: User | None) -> ReportJob:
+    """Queue the organisation's roadmap report, in the language."""
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Choose the report's language."), field="language")
+    session.exec(delete(ReportJob).where(col(ReportJob.created_at) < utcnow() - KEEP_FOR))
+    job = ReportJob(organisation_id=id_of(organisation), kind=ROADMAP_REPORT, round_id=None,
+                    unit_id=None, language=language, message=QUEUED,
+                    created_by=by.id if by else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_brief_job(session: Session, organisation: Organisation, round_: Round | None,
+                     root: Unit | None, language: str | None, *, by: User | None) -> ReportJob:
+    """Queue the leadership brief of the round (None: the organisation has no rounds yet) for
+    the whole organisation or the units under `root`, in the language."""
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Choose the report's language."), field="language")
+    org_id = id_of(organisation)
+    if (round_ is not None and round_.organisation_id != org_id) or \
+            (root is not None and root.organisation_id != org_id):
+        raise InvalidInput(N_("The round or the unit belongs to another organisation."))
+    session.exec(delete(ReportJob).where(col(ReportJob.created_at) < utcnow() - KEEP_FOR))
+    job = ReportJob(organisation_id=org_id, kind=LEADERSHIP_BRIEF,
+                    round_id=id_of(round_) if round_ else None,
+                    unit_id=id_of(root) if root else None, language=language, message=QUEUED,
                     created_by=by.id if by else None)
     session.add(job)
     session.flush()

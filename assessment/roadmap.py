@@ -8,12 +8,18 @@ score has reached; the **gap** is the target stage minus that stage.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
+from weakref import WeakKeyDictionary
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Engine, String
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
 
 from assessment import services
 from assessment.framework import Framework, FrameworkRegistry
@@ -35,7 +41,7 @@ from assessment.models import (
     id_of,
     utcnow,
 )
-from assessment.scoring import FactorScore
+from assessment.scoring import FactorScore, Kind, ScoredAnswer, score_all
 from assessment.services import N_, Conflict, InvalidInput
 
 ACTION_TEXT_MAX = 1000
@@ -63,31 +69,136 @@ class UnitScores:
 
 def round_scores(session: Session, framework: Framework, round_: Round,
                  unit_ids: Iterable[int] | None = None) -> dict[int, UnitScores]:
-    """Every unit's measured scores in the round, in two queries whatever the unit count."""
-    query = select(Assessment).where(Assessment.round_id == round_.id)
+    """Every unit's measured scores in the round (or only the given units'), in at most two
+    queries whatever the unit count (see `rounds_scores`)."""
+    return rounds_scores(session, [(round_, framework)], unit_ids)[0]
+
+
+# What the scores of a round depend on, as one text per assessment: its id, unit, kind and
+# `updated_at` (the database's own text of it: compared, never computed with). Only the last
+# part may hold a ":", and none holds a ",".
+_STATE = (sa_cast(col(Assessment.id), String) + ":" + sa_cast(col(Assessment.unit_id), String)
+          + ":" + sa_cast(col(Assessment.kind), String) + ":"
+          + sa_cast(col(Assessment.updated_at), String))
+
+
+def rounds_scores(session: Session, rounds: Sequence[tuple[Round, Framework]],
+                  unit_ids: Iterable[int] | None = None) -> list[dict[int, UnitScores]]:
+    """`round_scores` of several rounds (each with its framework): one query for the state of
+    all their assessments, and one more (their answers) for each round whose scores are not
+    kept yet, whatever the unit count.
+
+    Leadership views score every unit in every round on each visit, while old rounds rarely
+    change: the scores of a round are kept (per database engine) under the state of its
+    assessments — each one's id, unit, kind and `updated_at`, which every change of its
+    answers moves (`services.save_answers`), joined by the database into one text. Any
+    change gives another text, so kept scores are never stale, in this process or another;
+    the same assessments listed in another order only miss the kept scores."""
     wanted = set(unit_ids) if unit_ids is not None else None
-    if wanted is not None:
-        query = query.where(col(Assessment.unit_id).in_(wanted))
-    assessments = list(session.exec(query))
-    if not assessments:
-        return {}
-    answers: dict[int, dict[str, Answer]] = defaultdict(dict)
-    for answer in session.exec(select(Answer).where(
-            col(Answer.assessment_id).in_([id_of(a) for a in assessments]),
-            col(Answer.respondent_id).is_(None))):
-        answers[answer.assessment_id][answer.question_id] = answer
+    if not rounds or (wanted is not None and not wanted):
+        return [{} for _ in rounds]
+    states = dict(cast(list[tuple[int, str]], session.execute(
+        sa_select(col(Assessment.round_id), func.aggregate_strings(_STATE, ","))
+        .where(col(Assessment.round_id).in_([id_of(r) for r, _ in rounds]))
+        .group_by(col(Assessment.round_id))).all()))
+    cache = _score_cache(session)
+    result: list[dict[int, UnitScores]] = []
+    for round_, framework in rounds:
+        state = states.get(id_of(round_))
+        if not state:
+            result.append({})
+            continue
+        key = (id_of(round_), framework.id, framework.version, len(framework.factors), state)
+        everyone = cache.get(key)
+        if everyone is None:
+            everyone = _score_round(session, framework, id_of(round_), state)
+            cache.put(key, everyone)
+        result.append({unit_id: scores for unit_id, scores in everyone.items()
+                       if wanted is None or unit_id in wanted})
+    return result
+
+
+def _scored(choice: str, level: int | None) -> ScoredAnswer:
+    # Answers take a handful of (choice, level) values: share one object for each.
+    found = _SCORED.get((choice, level))
+    if found is None:
+        found = _SCORED.setdefault((choice, level), ScoredAnswer(Kind(choice), level))
+    return found
+
+
+_SCORED: dict[tuple[str, int | None], ScoredAnswer] = {}
+
+
+def _score_round(session: Session, framework: Framework, round_id: int,
+                 state: str) -> dict[int, UnitScores]:
+    """Score the round's assessments, listed in `state` (see `_STATE`): the measured scores
+    per unit."""
+    assessments = [(int(assessment_id), int(unit_id), AssessmentKind(kind))
+                   for assessment_id, unit_id, kind, _updated in
+                   (item.split(":", 3) for item in state.split(","))]
+    # Plain rows, not Answer objects: building an ORM object per answer would cost more than
+    # all the scoring.
+    answers: dict[int, dict[str, ScoredAnswer]] = defaultdict(dict)
+    for assessment_id, question_id, choice, level in session.exec(select(
+            Answer.assessment_id, Answer.question_id, Answer.choice, Answer.level).where(
+            col(Answer.assessment_id).in_([a[0] for a in assessments]),
+            col(Answer.respondent_id).is_(None), col(Answer.choice).is_not(None))):
+        if choice is not None:
+            answers[assessment_id][question_id] = _scored(choice, level)
+    factors = [(f.id, [q.id for q in f.questions]) for f in framework.factors]
     by_unit: dict[int, dict[AssessmentKind, list[FactorScore]]] = defaultdict(dict)
-    for assessment in assessments:
-        scores = services.score_assessment(framework, answers[id_of(assessment)])
+    for assessment_id, unit_id, kind in assessments:
+        scores = score_all(factors, answers[assessment_id], framework.stage_count)
         if any(s.score is not None for s in scores):
-            by_unit[assessment.unit_id][AssessmentKind(assessment.kind)] = scores
+            by_unit[unit_id][kind] = scores
     measured: dict[int, UnitScores] = {}
     for unit_id, kinds in by_unit.items():
         kind = AssessmentKind.workshop if AssessmentKind.workshop in kinds else \
             AssessmentKind.self
-        measured[unit_id] = UnitScores(id_of(round_), unit_id, kind,
+        measured[unit_id] = UnitScores(round_id, unit_id, kind,
                                        {s.factor_id: s for s in kinds[kind]})
     return measured
+
+
+class _ScoreCache:
+    """The latest rounds' scores, by key (see `round_scores`); least recently used go first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, dict[int, UnitScores]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[int, UnitScores] | None:
+        """The kept scores for the key, or None."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, scores: dict[int, UnitScores]) -> None:
+        """Keep the scores, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._entries[key] = scores
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+# One cache per engine: round ids only mean something inside one database.
+_SCORE_CACHES: WeakKeyDictionary[Engine, _ScoreCache] = WeakKeyDictionary()
+_SCORE_CACHES_LOCK = threading.Lock()
+ROUNDS_KEPT = 64
+
+
+def _score_cache(session: Session) -> _ScoreCache:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with _SCORE_CACHES_LOCK:
+        cache = _SCORE_CACHES.get(engine)
+        if cache is None:
+            cache = _SCORE_CACHES[engine] = _ScoreCache(ROUNDS_KEPT)
+        return cache
 
 
 # Targets and gaps --------------------------------------------------------------------------
@@ -550,13 +661,11 @@ def roadmap(session: Session, registry: FrameworkRegistry,
                              .order_by(col(Gate.id))):
         gates[gate.phase_id].append(gate)
 
-    rounds = services.list_rounds(session, organisation)
-    scores: dict[int, dict[int, UnitScores]] = {}
-    planned: dict[int, dict[int, dict[str, int]]] = {}
-    for round_ in rounds:
-        framework = services.round_framework(session, registry, round_)[0]
-        scores[id_of(round_)] = round_scores(session, framework, round_, unit_ids)
-        planned[id_of(round_)] = targets(session, id_of(round_), unit_ids)
+    rounds = services.list_rounds(session, organisation) if unit_ids else []
+    measured = rounds_scores(session, [(r, services.round_framework(session, registry, r)[0])
+                                       for r in rounds], unit_ids)
+    scores = {id_of(r): found for r, found in zip(rounds, measured, strict=True)}
+    planned = {id_of(r): targets(session, id_of(r), unit_ids) for r in rounds}
 
     def progress(unit_id: int) -> UnitProgress:
         plan = next((r for r in reversed(rounds) if planned[id_of(r)].get(unit_id)), None)

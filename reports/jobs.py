@@ -1,5 +1,8 @@
 """Building report jobs in the background: the data and HTML in a thread of the app process,
-the PDF in a worker process (`reports.pdf.PdfWorker`). Progress goes to the job's row."""
+the PDF in a worker process (`reports.pdf.PdfWorker`). Progress goes to the job's row.
+
+Every kind of report (`ReportJob.kind`: a unit's report, the organisation's roadmap) goes
+the same way; `KINDS` says what each gathers and how it is laid out."""
 
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ from sqlmodel import Session
 
 from assessment import report_jobs
 from assessment.framework import FrameworkRegistry
-from assessment.i18n import Catalogues
-from assessment.models import ReportJob, Round, Unit
+from assessment.i18n import Catalogues, Translator
+from assessment.models import Organisation, ReportJob, Round, Unit
+from reports.brief import brief_filename, brief_html, build_brief
 from reports.pdf import PdfWorker, report_environment
+from reports.roadmap_report import build_roadmap_report, roadmap_filename, roadmap_report_html
 from reports.unit_report import build_unit_report, report_filename, unit_report_html
 
 log = logging.getLogger(__name__)
@@ -34,25 +39,66 @@ def _step(engine: Engine, job_id: int, change: Callable[[Session, ReportJob], No
         session.commit()
 
 
-def build_unit_report_job(engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues,
-                          environment: Environment, job_id: int, *, min_votes: int,
-                          render: Render) -> None:
-    """Build a queued unit report job: gather, draw, lay out, store the PDF (or the failure)."""
+# What a kind of report gathers from the database, in the job's session: a function that
+# then lays the report out (HTML and file name) in a language, without the database.
+LayOut = Callable[[Translator, Environment], tuple[str, str]]
+Gather = Callable[[Session, FrameworkRegistry, ReportJob, int], LayOut]
+
+
+def _gather_unit_report(session: Session, registry: FrameworkRegistry, job: ReportJob,
+                        min_votes: int) -> LayOut:
+    assert job.round_id is not None and job.unit_id is not None  # a unit report job has both
+    round_, unit = session.get(Round, job.round_id), session.get(Unit, job.unit_id)
+    assert round_ is not None and unit is not None  # guaranteed by foreign keys
+    report = build_unit_report(session, registry, round_, unit, min_votes=min_votes)
+    return lambda t, environment: (unit_report_html(report, t, environment),
+                                   report_filename(report, t.language))
+
+
+def _gather_roadmap_report(session: Session, registry: FrameworkRegistry, job: ReportJob,
+                           min_votes: int) -> LayOut:
+    organisation = session.get(Organisation, job.organisation_id)
+    assert organisation is not None  # guaranteed by the foreign key
+    report = build_roadmap_report(session, registry, organisation)
+    return lambda t, environment: (roadmap_report_html(report, t, environment),
+                                   roadmap_filename(report, t.language))
+
+
+def _gather_brief(session: Session, registry: FrameworkRegistry, job: ReportJob,
+                  min_votes: int) -> LayOut:
+    organisation = session.get(Organisation, job.organisation_id)
+    assert organisation is not None  # guaranteed by the foreign key
+    round_ = session.get(Round, job.round_id) if job.round_id else None
+    root = session.get(Unit, job.unit_id) if job.unit_id else None
+    brief = build_brief(session, registry, organisation, round_, root)
+    return lambda t, environment: (brief_html(brief, t, environment),
+                                   brief_filename(brief, t.language))
+
+
+KINDS: dict[str, Gather] = {
+    report_jobs.UNIT_REPORT: _gather_unit_report,
+    report_jobs.ROADMAP_REPORT: _gather_roadmap_report,
+    report_jobs.LEADERSHIP_BRIEF: _gather_brief,
+}
+
+
+def build_report_job(engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues,
+                     environment: Environment, job_id: int, *, min_votes: int,
+                     render: Render) -> None:
+    """Build a queued report job of any kind: gather, draw, lay out, store the PDF (or the
+    failure)."""
     try:
         _step(engine, job_id, report_jobs.start)
         with Session(engine, expire_on_commit=False) as session:
             job = session.get(ReportJob, job_id)
-            assert job is not None and job.unit_id is not None
-            round_, unit = session.get(Round, job.round_id), session.get(Unit, job.unit_id)
-            assert round_ is not None and unit is not None  # guaranteed by foreign keys
-            report = build_unit_report(session, registry, round_, unit, min_votes=min_votes)
+            assert job is not None
+            lay_out = KINDS[job.kind](session, registry, job, min_votes)
             language = job.language
         _step(engine, job_id, lambda s, j: report_jobs.advance(s, j, 30, report_jobs.DRAWING))
-        html = unit_report_html(report, catalogues.translator(language), environment)
+        html, filename = lay_out(catalogues.translator(language), environment)
         _step(engine, job_id,
               lambda s, j: report_jobs.advance(s, j, 50, report_jobs.LAYING_OUT))
         pdf = render(html)
-        filename = report_filename(report, language)
         _step(engine, job_id, lambda s, j: report_jobs.finish(s, j, pdf, filename))
     except Exception:
         log.exception("report job %s failed", job_id)
@@ -86,16 +132,15 @@ class ReportJobs:
     def submit(self, job_id: int) -> None:
         """Build the job in the background (after the jobs queued before it)."""
         if self.inline:
-            build_unit_report_job(self.engine, self.registry, self.catalogues,
-                                  self.environment, job_id, min_votes=self.min_votes,
-                                  render=self.render)
+            build_report_job(self.engine, self.registry, self.catalogues, self.environment,
+                             job_id, min_votes=self.min_votes, render=self.render)
             return
         with self._lock:
             if self._threads is None:
                 self._threads = ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="report-job")
             future = self._threads.submit(
-                build_unit_report_job, self.engine, self.registry, self.catalogues,
+                build_report_job, self.engine, self.registry, self.catalogues,
                 self.environment, job_id, min_votes=self.min_votes, render=self.render)
             self._pending[future] = job_id
         future.add_done_callback(self._forget)

@@ -7,19 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
+from sqlmodel import Session
+
+from assessment import services
 from assessment.dashboard import RoundOverview, Trends
-from assessment.framework import Framework
+from assessment.framework import Factor, Framework, FrameworkRegistry
 from assessment.i18n import Translator
+from assessment.models import Unit, id_of
 from assessment.roadmap import PhaseProgress
-from reports.radar import LineStyle, RadarChart, RadarSeries, render_radar_svg
-from reports.trend import TrendChart, TrendSeries, render_trend_svg
+from assessment.scoring import stage_for
+from reports.charts import LineStyle, ScoreFormat
+from reports.radar import RadarChart, RadarSeries, cached_radar_svg
+from reports.trend import TrendChart, TrendSeries, cached_trend_svg
 
-# A chart changes only when its numbers or labels do, and a dashboard draws a dozen of them:
-# keep recent drawings (a few kB each) instead of drawing them again on every view.
-_radar_svg = lru_cache(maxsize=128)(render_radar_svg)
-_trend_svg = lru_cache(maxsize=512)(render_trend_svg)
 HEAT_CLASSES = 7  # .heat-0 … .heat-6 in app.css, lightest to darkest
 
 
@@ -35,6 +36,129 @@ def heat_class(level: int | None, stage_count: int) -> str:
     step = (level - 1) * (HEAT_CLASSES - 1) / (stage_count - 1)
     return f"heat-{int(step + 0.5)}"
 
+
+def score_level(score: Decimal, framework: Framework) -> int:
+    """The stage a score has reached, kept within the framework's stages."""
+    return min(max(stage_for(score), 1), framework.stage_count)
+
+
+def stage_name(t: Translator, score: Decimal | None, framework: Framework | None) -> str:
+    """The name of the stage a score has reached ("" without a score)."""
+    if score is None or framework is None:
+        return ""
+    return t.text(framework.stage_by_level(score_level(score, framework)).name)
+
+
+def score_heat(score: Decimal | None, framework: Framework | None) -> str:
+    """The colour class of a score's stage."""
+    if score is None or framework is None:
+        return "heat-none"
+    return heat_class(score_level(score, framework), framework.stage_count)
+
+
+# The heatmap ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HeatCell:
+    """A unit's factor in the heatmap: its score and stage in the reader's language, colour
+    and whether it is the weakest link of the units shown."""
+
+    factor_id: str
+    score: Decimal | None  # None: not enough answers
+    score_text: str
+    stage: str
+    heat: str
+    weakest: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    """A unit in the heatmap; a unit without results in the round has no cells."""
+
+    unit: Unit
+    depth: int
+    cells: tuple[HeatCell, ...]
+
+    @property
+    def measured(self) -> bool:
+        """Whether the unit has results in the round."""
+        return bool(self.cells)
+
+
+def heatmap_rows(t: Translator, overview: RoundOverview) -> list[HeatRow]:
+    """The round's heatmap ready to show: a row per unit, a cell per factor (worked out here
+    once rather than per cell in a template: a large organisation has thousands)."""
+    framework = overview.framework
+    weakest = {s.factor.id: {id_of(u) for u in s.weakest} for s in overview.factors}
+    stages = [t.text(stage.name) for stage in framework.stages]
+    rows = []
+    for item in overview.units:
+        unit_id = id_of(item.unit)
+        cells: list[HeatCell] = []
+        if unit_id in overview.scores:
+            for summary in overview.factors:
+                found = overview.cell(unit_id, summary.factor.id)
+                value = found.score if found else None
+                level = score_level(value, framework) if value is not None else None
+                cells.append(HeatCell(
+                    summary.factor.id, value, t.score(value) if value is not None else "",
+                    stages[level - 1] if level else "",
+                    heat_class(level, framework.stage_count),
+                    unit_id in weakest[summary.factor.id]))
+        rows.append(HeatRow(item.unit, item.depth, tuple(cells)))
+    return rows
+
+
+# Framework versions ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VersionGap:
+    """Rounds on a framework version other than the newest round's, and the newest round's
+    factors that version lacks (those are not compared)."""
+
+    version: str
+    rounds: tuple[str, ...]
+    missing: tuple[Factor, ...]
+
+
+def version_gaps(session: Session, registry: FrameworkRegistry,
+                 trends: Trends) -> list[VersionGap]:
+    """One gap per differing framework version, with its rounds and missing factors."""
+    if trends.framework is None:
+        return []
+    rounds: dict[str, list[str]] = {}
+    known: dict[str, set[str]] = {}
+    for round_ in trends.differing:
+        version = trends.versions[id_of(round_)]
+        rounds.setdefault(version, []).append(round_.name)
+        factors = {f.id for f in services.round_framework(session, registry, round_)[0].factors}
+        known[version] = known.get(version, factors) & factors
+    return [VersionGap(version, tuple(names), tuple(f for f in trends.framework.factors
+                                                    if f.id not in known[version]))
+            for version, names in rounds.items()]
+
+
+@dataclass(frozen=True)
+class VersionNotice:
+    """A `VersionGap` in the reader's language."""
+
+    version: str
+    rounds: list[str]
+    missing: list[str]  # factor names in the reader's language
+
+
+def version_notices(session: Session, registry: FrameworkRegistry, t: Translator,
+                    trends: Trends) -> list[VersionNotice]:
+    """One notice per differing framework version, naming its rounds and missing factors."""
+    return [notice(t, gap) for gap in version_gaps(session, registry, trends)]
+
+
+def notice(t: Translator, gap: VersionGap) -> VersionNotice:
+    """The gap in the reader's language."""
+    return VersionNotice(gap.version, list(gap.rounds), [t.text(f.name) for f in gap.missing])
+
+
+# Charts ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Line:
@@ -59,9 +183,9 @@ def factor_radar_svg(t: Translator, framework: Framework, title: str,
                                  line.style) for line in lines),
         core_label=t.text(core.name) if core else None,
         core_values=tuple(_float(line.values.get(core.id)) for line in lines) if core else (),
-        number_format=t.score,
+        number_format=ScoreFormat.of(t),
     )
-    return _radar_svg(chart)
+    return cached_radar_svg(chart)
 
 
 def profile_radar_svg(t: Translator, overview: RoundOverview) -> str:
@@ -91,8 +215,8 @@ def trend_svg(t: Translator, framework: Framework, title: str, rounds: Sequence[
         levels=tuple(t.text(s.name) for s in framework.stages),
         series=tuple(TrendSeries(line.label, tuple(_float(v) for v in line.values), line.style)
                      for line in lines),
-        number_format=t.score)
-    return _trend_svg(chart)
+        number_format=ScoreFormat.of(t))
+    return cached_trend_svg(chart)
 
 
 def round_labels(trends: Trends) -> list[str]:

@@ -16,6 +16,7 @@ import mimetypes
 import multiprocessing
 import re
 import threading
+import unicodedata
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -172,6 +173,18 @@ def page_number_content(t: Translator) -> str:
         elif piece:
             parts.append(css_string(piece))
     return " ".join(parts)
+
+
+def file_slug(text: str) -> str:
+    """A piece of a PDF's file name: plain ASCII letters, digits and hyphens, at most 40."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-") or "x"
+
+
+def action_status_labels(t: Translator) -> dict[str, str]:
+    """The names of an action's statuses in the translator's language."""
+    return {"planned": t.gettext("Planned"), "in_progress": t.gettext("In progress"),
+            "done": t.gettext("Done"), "dropped": t.gettext("Dropped")}
 
 
 def render_html(environment: Environment, template: str, t: Translator,

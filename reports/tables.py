@@ -27,7 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
-from assessment import roadmap, services
+from assessment import dashboard, roadmap, services
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import (
@@ -187,6 +187,43 @@ def actions_table(session: Session, registry: FrameworkRegistry, organisation: O
                t.gettext("Action"), t.gettext("Owner"), t.gettext("Due date"),
                t.gettext("Status"))
     return Table(t.gettext("Roadmap actions"), headers, tuple(rows))
+
+
+def dashboard_table(session: Session, registry: FrameworkRegistry, organisation: Organisation,
+                    round_: Round, root_id: int | None, t: Translator) -> Table:
+    """The dashboard's heatmap as rows: per unit (of the whole organisation or the sub-tree
+    under `root_id`, in tree order) and factor, the unit's place in the tree (its parents and
+    depth), its score and stage, and whether it is the factor's weakest link of the units."""
+    tree = services.unit_tree(session, organisation)
+    overview = dashboard.round_overview(session, registry, organisation, round_, root_id,
+                                        tree=tree)
+    by_id = {id_of(item.unit): item for item in tree}
+    weakest = {s.factor.id: {id_of(u) for u in s.weakest} for s in overview.factors}
+    framework = overview.framework
+    rows: list[tuple[Cell, ...]] = []
+    for item in overview.units:
+        unit_id = id_of(item.unit)
+        parents: list[str] = []
+        parent_id = item.unit.parent_id
+        while parent_id is not None and parent_id in by_id:
+            parents.insert(0, by_id[parent_id].unit.name)
+            parent_id = by_id[parent_id].unit.parent_id
+        measured = unit_id in overview.scores
+        for summary in overview.factors:
+            found = overview.cell(unit_id, summary.factor.id)
+            score = found.score if found else None
+            stage = (t.text(framework.stage_by_level(found.stage_level).name)
+                     if found and found.stage_level
+                     else t.gettext("Not enough answers") if measured
+                     else t.gettext("Not measured"))
+            rows.append((item.unit.name, " / ".join(parents), by_id[unit_id].depth,
+                         t.text(summary.factor.name), score, stage,
+                         t.gettext("weakest") if unit_id in weakest[summary.factor.id] else ""))
+    headers = (t.gettext("Unit"), t.gettext("Parent units"), t.gettext("Depth"),
+               t.gettext("Factor"), t.gettext("Score"), t.gettext("Stage"),
+               t.gettext("Weakest link"))
+    return Table(t.gettext("Units by factor: {round}", round=round_.name), headers,
+                 tuple(rows))
 
 
 # Writers --------------------------------------------------------------------------------

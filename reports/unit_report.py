@@ -9,8 +9,6 @@ gaps, and the unit's actions.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,7 +32,7 @@ from assessment.models import (
 )
 from assessment.scoring import ONE_DECIMAL
 from assessment.workshops import VoteSummary
-from reports.pdf import render_html
+from reports.pdf import action_status_labels, file_slug, render_html
 from reports.radar import LineStyle, RadarChart, RadarSeries, render_radar_svg
 from reports.results import (
     AssessmentResults,
@@ -334,20 +332,15 @@ def unit_radar_svg(report: UnitReport, t: Translator) -> str:
 
 def unit_report_html(report: UnitReport, t: Translator, environment: Environment) -> str:
     """The report as print-ready HTML in the translator's language."""
-    status_labels = {"planned": t.gettext("Planned"), "in_progress": t.gettext("In progress"),
-                     "done": t.gettext("Done"), "dropped": t.gettext("Dropped")}
     return render_html(environment, TEMPLATE, t, {
         "report": report, "framework": report.framework,
         "radar_svg": None if report.empty else unit_radar_svg(report, t),
-        "status_labels": status_labels, "choice": Choice,
+        "status_labels": action_status_labels(t), "choice": Choice,
     })
 
 
 def report_filename(report: UnitReport, language: str) -> str:
     """A plain ASCII file name for the PDF: unit-report-<unit>-<round>-<language>.pdf."""
-    return f"unit-report-{_slug(report.unit_name)}-{_slug(report.round_name)}-{language}.pdf"
+    return (f"unit-report-{file_slug(report.unit_name)}-{file_slug(report.round_name)}-"
+            f"{language}.pdf")
 
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "x"

@@ -223,12 +223,23 @@ def action_access(action: Action) -> Callable[..., PlannedAction]:
     return _tag(load, "plan", action)
 
 
+# The rule a report job is read under, by its kind; any other kind: "report" on the job's
+# unit. A leadership brief's unit is the top of its sub-tree, which a unit lead may lead: the
+# brief is the dashboard's data, so it goes by the brief's own rule.
+REPORT_JOB_RULES = {"brief": "brief"}
+
+
 def report_job_access(action: Action) -> Callable[..., ReportJob]:
-    """Load the path's report job and check the viewer may `action` its unit's report."""
+    """Load the path's report job and check the viewer may `action` its report (the rule of
+    its kind: a unit's report, or a leadership brief)."""
 
     def load(job_id: int, session: SessionDep, viewer: ViewerDep) -> ReportJob:
         job = _get_or_404(session, ReportJob, job_id)
-        authorize(viewer, "report", action, job.organisation_id, job.unit_id)
+        rule = REPORT_JOB_RULES.get(job.kind)
+        if rule is not None:
+            authorize(viewer, rule, action, job.organisation_id)
+        else:
+            authorize(viewer, "report", action, job.organisation_id, job.unit_id)
         return job
 
     return _tag(load, "report", action)
@@ -316,6 +327,8 @@ PlanWrite = Annotated[Unit, Depends(unit_plan_access(Action.write))]
 TargetsWrite = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "plan"))]
 PlannedActionWrite = Annotated[PlannedAction, Depends(action_access(Action.write))]
 DashboardRead = Annotated[Organisation, Depends(organisation_access(Action.read, "dashboard"))]
+BriefRead = Annotated[Organisation, Depends(organisation_access(Action.read, "brief"))]
+BriefCreate = Annotated[Organisation, Depends(organisation_access(Action.write, "brief"))]
 UnitRead = Annotated[Unit, Depends(unit_access(Action.read))]
 ReportRead = Annotated[RoundUnit, Depends(round_unit_access(Action.read, "report"))]
 ReportCreate = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "report"))]

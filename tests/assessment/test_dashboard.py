@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from assessment import dashboard, services
+from assessment import dashboard, roadmap, services
+from assessment.db import create_db_engine
 from assessment.framework import Framework, FrameworkRegistry
-from assessment.models import Organisation, Round, Unit
+from assessment.models import Organisation, Round, Unit, metadata
 from tests.assessment.test_roadmap import answer_all, counted
 from tests.factories import make_organisation, make_unit
 
@@ -136,3 +137,48 @@ def test_queries_do_not_grow_with_units(session: Session, framework: Framework,
         dashboard.trends(session, registry, organisation)
     assert overview.measured_units == 14
     assert len(many) == len(few)
+
+
+def test_round_scores_are_kept_until_an_answer_changes(
+        session: Session, framework: Framework, registry: FrameworkRegistry) -> None:
+    organisation, units = tree(session)
+    rounds = rounds_with_growth(session, framework, organisation, units, 2)
+    factor = framework.factors[0].id
+    first = roadmap.round_scores(session, framework, rounds[1])
+    with counted(session) as statements:
+        roadmap.round_scores(session, framework, rounds[0])
+    assert len(statements) == 2, "not kept yet: their state, then the answers"
+    with counted(session) as statements:
+        again = roadmap.round_scores(session, framework, rounds[1])
+        both = roadmap.rounds_scores(session, [(r, framework) for r in rounds])
+    assert len(statements) == 2, "kept: only the state of the assessments, once per call"
+    assert again == first and both[1] == first
+    assert first[units["Markkinointi"].id or 0].factors[factor].score == Decimal("3.0")
+    only = roadmap.round_scores(session, framework, rounds[1], [units["Asiakaspalvelu"].id or 0])
+    assert list(only) == [units["Asiakaspalvelu"].id]
+
+    # Any change of an answer is seen at once.
+    answer_all(session, rounds[1], units["Markkinointi"], framework, 5, only=factor)
+    changed = roadmap.round_scores(session, framework, rounds[1])
+    assert changed[units["Markkinointi"].id or 0].factors[factor].score == Decimal("5.0")
+    # So is a new assessment.
+    answer_all(session, rounds[1], units["Sisäinen"], framework, 2)
+    assert units["Sisäinen"].id in roadmap.round_scores(session, framework, rounds[1])
+    assert dashboard.round_overview(session, registry, organisation,
+                                    rounds[1]).measured_units == 3
+
+
+def test_kept_scores_belong_to_their_own_database(framework: Framework) -> None:
+    made = []
+    for level in (2, 4):  # two databases whose rows have the same ids
+        engine = create_db_engine("sqlite://")
+        metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            organisation, units = tree(session)
+            round_ = services.create_round(session, organisation, "Kevät", framework)
+            answer_all(session, round_, units["Markkinointi"], framework, level)
+            scores = roadmap.round_scores(session, framework, round_)
+            made.append(scores[units["Markkinointi"].id or 0].factors[
+                framework.factors[0].id].score)
+        engine.dispose()
+    assert made == [Decimal("2.0"), Decimal("4.0")]

@@ -1,26 +1,34 @@
 """The leadership views: units by factor in a round with the weakest link per factor, units
-side by side on one radar, trends across rounds, and the rollout at a glance."""
+side by side on one radar, trends across rounds, and the rollout at a glance; and the
+leadership brief, the dashboard as a PDF built in the background."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import dashboard, roadmap, services
+from assessment import dashboard, report_jobs, roadmap, services
 from assessment.dashboard import MAX_COMPARED_UNITS, RoundOverview, Trends
-from assessment.framework import Framework, FrameworkRegistry
-from assessment.i18n import Translator
+from assessment.framework import Framework
+from assessment.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
 from assessment.models import Organisation, Round, Unit, id_of
 from assessment.policy import Action
-from assessment.scoring import stage_for
-from assessment.web.access import DashboardRead, UnitRead, may
+from assessment.services import ServiceError
+from assessment.web.access import (
+    BriefCreate,
+    BriefRead,
+    DashboardRead,
+    UnitRead,
+    UserDep,
+    may,
+)
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.pages import see_other
 from reports import leadership
 from reports.leadership import Line
 
@@ -29,7 +37,7 @@ Raw = Annotated[str | None, Query()]
 RoundParam = Annotated[str | None, Query(alias="round")]
 
 
-def _pick_round(rounds: Sequence[Round], raw: str | None) -> Round | None:
+def pick_round(rounds: Sequence[Round], raw: str | None) -> Round | None:
     """The round asked for, else the newest; a round of another organisation is a 404."""
     if raw is None or not raw.strip():
         return rounds[-1] if rounds else None
@@ -39,7 +47,7 @@ def _pick_round(rounds: Sequence[Round], raw: str | None) -> Round | None:
     return chosen
 
 
-def _pick_unit(tree: Sequence[services.TreeUnit], raw: str | None) -> Unit | None:
+def pick_unit(tree: Sequence[services.TreeUnit], raw: str | None) -> Unit | None:
     """The unit asked for, else none; a unit of another organisation is a 404."""
     if raw is None or not raw.strip():
         return None
@@ -52,53 +60,10 @@ def _pick_unit(tree: Sequence[services.TreeUnit], raw: str | None) -> Unit | Non
 def _helpers(t: Translator) -> dict[str, Callable[..., Any]]:
     """Template helpers: the stage a score has reached and its colour, in a framework."""
 
-    def level(score: Decimal, framework: Framework) -> int:
-        return min(max(stage_for(score), 1), framework.stage_count)
-
     def stage_name(score: Decimal | None, framework: Framework | None) -> str:
-        if score is None or framework is None:
-            return ""
-        return t.text(framework.stage_by_level(level(score, framework)).name)
+        return leadership.stage_name(t, score, framework)
 
-    def heat(score: Decimal | None, framework: Framework | None) -> str:
-        if score is None or framework is None:
-            return "heat-none"
-        return leadership.heat_class(level(score, framework), framework.stage_count)
-
-    return {"stage_name": stage_name, "heat": heat}
-
-
-@dataclass(frozen=True)
-class VersionNotice:
-    """Rounds on a framework version other than the newest round's, and the newest round's
-    factors that version lacks (those are not compared)."""
-
-    version: str
-    rounds: list[str]
-    missing: list[str]  # factor names in the page's language
-
-
-def _version_notices(session: Session, registry: FrameworkRegistry, t: Translator,
-                     trends: Trends) -> list[VersionNotice]:
-    """One notice per differing framework version, naming its rounds and missing factors."""
-    if trends.framework is None:
-        return []
-    rounds: dict[str, list[str]] = {}
-    known: dict[str, set[str]] = {}
-    for round_ in trends.differing:
-        version = trends.versions[id_of(round_)]
-        rounds.setdefault(version, []).append(round_.name)
-        factors = services.round_framework(session, registry, round_)[0].factors
-        known[version] = known.get(version, {f.id for f in factors}) & {f.id for f in factors}
-    return [VersionNotice(version, names, [t.text(f.name) for f in trends.framework.factors
-                                           if f.id not in known[version]])
-            for version, names in rounds.items()]
-
-
-def _weakest_ids(overview: RoundOverview | None) -> dict[str, set[int]]:
-    if overview is None:
-        return {}
-    return {s.factor.id: {id_of(u) for u in s.weakest} for s in overview.factors}
+    return {"stage_name": stage_name, "heat": leadership.score_heat}
 
 
 @router.get("/organisations/{organisation_id}/dashboard")
@@ -110,24 +75,26 @@ def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
     org_id = id_of(organisation)
     rounds = services.list_rounds(session, organisation)
     tree = services.unit_tree(session, organisation)
-    round_ = _pick_round(rounds, chosen_round)
-    root = _pick_unit(tree, unit)
+    round_ = pick_round(rounds, chosen_round)
+    root = pick_unit(tree, unit)
     root_id = id_of(root) if root else None
-    overview = (dashboard.round_overview(session, registry, organisation, round_, root_id)
+    overview = (dashboard.round_overview(session, registry, organisation, round_, root_id,
+                                         tree=tree)
                 if round_ is not None else None)
-    trends = dashboard.trends(session, registry, organisation, root_id)
+    trends = dashboard.trends(session, registry, organisation, root_id, tree=tree)
     phases = roadmap.roadmap(session, registry, organisation)
     measured = overview is not None and overview.measured_units > 0
     viewer = request.state.viewer
     values: dict[str, Any] = {
         "organisation": organisation, "rounds": rounds, "round": round_, "tree": tree,
-        "root": root, "overview": overview, "weakest": _weakest_ids(overview),
+        "root": root, "overview": overview,
+        "heat_rows": leadership.heatmap_rows(t, overview) if overview is not None else [],
         "profile_svg": (leadership.profile_radar_svg(t, overview)
                         if overview is not None and measured else ""),
         "trends": trends,
         "trend_svgs": (leadership.organisation_trend_svgs(t, trends)
                        if len(trends.rounds) > 1 else {}),
-        "notices": _version_notices(session, registry, t, trends),
+        "notices": leadership.version_notices(session, registry, t, trends),
         "rollout": leadership.rollout_summary(phases),
         "heat_class": leadership.heat_class,
         "can_read_roadmap": may(viewer, "roadmap", Action.read, org_id),
@@ -136,6 +103,27 @@ def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
     }
     return request.app.state.pages.page(request, t, "dashboard.html", values,
                                         fragment=["content"])
+
+
+@router.get("/organisations/{organisation_id}/dashboard/factors/{factor_id}")
+def show_factor_units(request: Request, session: SessionDep, t: TranslatorDep,
+                      registry: RegistryDep, organisation: DashboardRead, factor_id: str,
+                      unit: Raw = None) -> Response:
+    """Every unit's score for one factor in each round, for the whole organisation or a
+    sub-tree: the dashboard loads the table when its "Every unit by round" is opened."""
+    tree = services.unit_tree(session, organisation)
+    root = pick_unit(tree, unit)
+    trends = dashboard.trends(session, registry, organisation, id_of(root) if root else None)
+    if trends.framework is None or factor_id not in trends.factors:
+        raise HTTPException(status_code=404)
+    values: dict[str, Any] = {
+        "organisation": organisation, "root": root, "trends": trends,
+        "factor": trends.framework.factor(factor_id), "points": trends.factors[factor_id],
+        "can_open_organisation": may(request.state.viewer, "organisation", Action.read,
+                                     id_of(organisation)),
+    }
+    return request.app.state.pages.page(request, t, "factor_units.html", values,
+                                        fragment=["unit_table"])
 
 
 def _compared_ids(tree: Sequence[services.TreeUnit], raw: Sequence[str]) -> list[int]:
@@ -176,7 +164,7 @@ def compare_units(request: Request, session: SessionDep, t: TranslatorDep,
     organisation's average; more units re-show the form with a message (422)."""
     rounds = services.list_rounds(session, organisation)
     tree = services.unit_tree(session, organisation)
-    round_ = _pick_round(rounds, chosen_round)
+    round_ = pick_round(rounds, chosen_round)
     chosen = _compared_ids(tree, units or [])
     with_average = bool(average)
     error = None
@@ -244,7 +232,7 @@ def show_unit_trend(request: Request, session: SessionDep, t: TranslatorDep,
         "latest": latest, "radar_svg": radar,
         "trend_svgs": (leadership.unit_trend_svgs(t, trends, unit_id, unit.name)
                        if measured and len(trends.rounds) > 1 else {}),
-        "notices": _version_notices(session, registry, t, trends),
+        "notices": leadership.version_notices(session, registry, t, trends),
         "can_open_organisation": may(viewer, "organisation", Action.read,
                                      unit.organisation_id),
         "can_read_dashboard": may(viewer, "dashboard", Action.read, unit.organisation_id),
@@ -252,3 +240,53 @@ def show_unit_trend(request: Request, session: SessionDep, t: TranslatorDep,
     }
     return request.app.state.pages.page(request, t, "unit_trend.html", values,
                                         fragment=["content"])
+
+
+# The leadership brief (PDF) ---------------------------------------------------------------
+
+def _brief_form(request: Request, session: Session, t: Translator, organisation: Organisation,
+                *, round_: Round | None, root: Unit | None, language: str | None = None,
+                error: str | None = None, status: int = 200) -> Response:
+    values: dict[str, Any] = {
+        "organisation": organisation, "rounds": services.list_rounds(session, organisation),
+        "tree": services.unit_tree(session, organisation), "round": round_, "root": root,
+        "report_languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "chosen": language or t.language, "error": error,
+        "can_open_organisation": may(request.state.viewer, "organisation", Action.read,
+                                     id_of(organisation)),
+    }
+    return request.app.state.pages.page(request, t, "brief.html", values,
+                                        fragment=["content"], status=status)
+
+
+@router.get("/organisations/{organisation_id}/brief")
+def show_brief_form(request: Request, session: SessionDep, t: TranslatorDep,
+                    organisation: BriefRead, chosen_round: RoundParam = None,
+                    unit: Raw = None) -> Response:
+    """The leadership brief: choose the round, the units and the language, and have it built
+    (the dashboard's link carries its round and unit filter)."""
+    round_ = pick_round(services.list_rounds(session, organisation), chosen_round)
+    root = pick_unit(services.unit_tree(session, organisation), unit)
+    return _brief_form(request, session, t, organisation, round_=round_, root=root)
+
+
+@router.post("/organisations/{organisation_id}/brief")
+def create_brief(request: Request, session: SessionDep, t: TranslatorDep, user: UserDep,
+                 organisation: BriefCreate,
+                 chosen_round: Annotated[str | None, Form(alias="round")] = None,
+                 unit: Annotated[str | None, Form()] = None,
+                 language: Annotated[str | None, Form()] = None) -> Response:
+    """Queue the leadership brief and go to the page that shows its progress."""
+    round_ = pick_round(services.list_rounds(session, organisation), chosen_round)
+    root = pick_unit(services.unit_tree(session, organisation), unit)
+    try:
+        job = report_jobs.create_brief_job(session, organisation, round_, root, language,
+                                           by=user)
+    except ServiceError as exc:
+        session.rollback()
+        return _brief_form(request, session, t, organisation, round_=round_, root=root,
+                           language=language, error=t.gettext(exc.message, **exc.params),
+                           status=exc.status)
+    session.commit()
+    request.app.state.report_jobs.submit(id_of(job))
+    return see_other(f"/report-jobs/{job.id}")

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import accounts, exchange
+from assessment import accounts, exchange, services
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Translator
-from assessment.models import Organisation, Round, User
+from assessment.models import Organisation, Round, User, id_of
 from assessment.web.access import (
     OrganisationExport,
     OrganisationFullExport,
@@ -22,7 +22,9 @@ from assessment.web.access import (
     UserDep,
 )
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
+from assessment.web.errors import PageError
 from assessment.web.routes.accounts import client_address
+from assessment.web.routes.dashboard import Raw, RoundParam, pick_round, pick_unit
 from reports import tables
 
 router = APIRouter()
@@ -121,6 +123,46 @@ def download_actions_xlsx(request: Request, session: SessionDep, registry: Regis
                           organisation: OrganisationExport) -> Response:
     """The organisation's actions as an Excel workbook."""
     return _actions_download(request, session, registry, t, user, organisation, "xlsx")
+
+
+def _dashboard_download(request: Request, session: Session, registry: FrameworkRegistry,
+                        t: Translator, user: User, organisation: Organisation,
+                        chosen_round: str | None, unit: str | None, extension: str) -> Response:
+    round_ = pick_round(services.list_rounds(session, organisation), chosen_round)
+    if round_ is None:
+        raise PageError(404, NO_ROUNDS)
+    root = pick_unit(services.unit_tree(session, organisation), unit)
+    table = tables.dashboard_table(session, registry, organisation, round_,
+                                   id_of(root) if root else None, t)
+    body = tables.to_csv(table, t) if extension == "csv" else tables.to_xlsx(table, t)
+    name = f"{organisation.name} {root.name} {round_.name}" if root else \
+        f"{organisation.name} {round_.name}"
+    filename = ascii_filename("dashboard", name, extension, f"round-{round_.id}")
+    _audit(session, request, user, id_of(organisation), what="dashboard", format=extension,
+           round=round_.id, unit=root.id if root else None)
+    return _download(body, extension, filename)
+
+
+NO_ROUNDS = services.N_("No assessment rounds yet, so there is nothing to compare.")
+
+
+@router.get("/organisations/{organisation_id}/export/dashboard.csv")
+def download_dashboard_csv(request: Request, session: SessionDep, registry: RegistryDep,
+                           t: TranslatorDep, user: UserDep, organisation: OrganisationExport,
+                           chosen_round: RoundParam = None, unit: Raw = None) -> Response:
+    """The dashboard's table (every unit's score, stage and weakest link per factor in a
+    round, for the organisation or a sub-tree) as CSV."""
+    return _dashboard_download(request, session, registry, t, user, organisation,
+                               chosen_round, unit, "csv")
+
+
+@router.get("/organisations/{organisation_id}/export/dashboard.xlsx")
+def download_dashboard_xlsx(request: Request, session: SessionDep, registry: RegistryDep,
+                            t: TranslatorDep, user: UserDep, organisation: OrganisationExport,
+                            chosen_round: RoundParam = None, unit: Raw = None) -> Response:
+    """The dashboard's table as an Excel workbook."""
+    return _dashboard_download(request, session, registry, t, user, organisation,
+                               chosen_round, unit, "xlsx")
 
 
 @router.get("/organisations/{organisation_id}/export.json")

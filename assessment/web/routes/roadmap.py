@@ -19,6 +19,7 @@ from assessment.services import N_, InvalidInput, ServiceError
 from assessment.web.access import PhaseWrite, RoadmapRead, RoadmapWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.pages import empty_form, failed_form, see_other
+from reports.roadmap_report import UNITS_PER_RADAR, PhaseScores, kind_title, phase_scores
 
 router = APIRouter()
 Text = Annotated[str | None, Form()]
@@ -46,6 +47,15 @@ def _latest_measured(session: Session, registry: FrameworkRegistry, rounds: list
     return latest
 
 
+def _phase_scores(t: Translator, framework: Framework,
+                  phases: list[roadmap.PhaseProgress]) -> dict[int, PhaseScores]:
+    # Each phase's measured units at their latest scores, on a radar when they fit one.
+    waves = iter(range(1, len(phases) + 1))
+    return {id_of(item.phase): phase_scores(t, framework, item, kind_title(
+        t, item.phase.kind, next(waves) if item.phase.kind == PhaseKind.wave else None,
+        item.phase.name)) for item in phases}
+
+
 def _roadmap_page(request: Request, session: Session, t: Translator,
                   registry: FrameworkRegistry, organisation: Organisation, *,
                   form: dict[str, Any] | None = None, status: int = 200) -> Response:
@@ -54,11 +64,15 @@ def _roadmap_page(request: Request, session: Session, t: Translator,
     rounds = services.list_rounds(session, organisation)
     unplanned = roadmap.unplanned_units(session, organisation)
     tree = services.unit_tree(session, organisation)
+    framework = page_framework(session, registry, rounds)
+    phases = roadmap.roadmap(session, registry, organisation)
     values = {
         "organisation": organisation,
-        "framework": page_framework(session, registry, rounds),
+        "framework": framework,
         "rounds": rounds,
-        "phases": roadmap.roadmap(session, registry, organisation),
+        "phases": phases,
+        "phase_scores": _phase_scores(t, framework, phases),
+        "units_per_radar": UNITS_PER_RADAR,
         "unplanned": unplanned,
         "unplanned_measured": _latest_measured(session, registry, rounds,
                                                [id_of(u) for u in unplanned]),
@@ -66,6 +80,7 @@ def _roadmap_page(request: Request, session: Session, t: Translator,
         "kinds": list(PhaseKind),
         "can_write": may(viewer, "roadmap", Action.write, org_id),
         "can_open_organisation": may(viewer, "organisation", Action.read, org_id),
+        "can_build_report": may(viewer, "roadmap_report", Action.write, org_id),
         "form": form or {"scope": "", **empty_form()},
     }
     return request.app.state.pages.page(request, t, "roadmap.html", values,

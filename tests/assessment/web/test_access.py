@@ -64,6 +64,9 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("export", "read"): [S, A, A, A, F, N],
     ("full_export", "read"): [S, A, A, F, F, N],
     ("dashboard", "read"): [S, A, A, A, F, N],
+    # The leadership brief (the dashboard as a PDF): the dashboard's readers may build it.
+    ("brief", "read"): [S, A, A, A, F, N],
+    ("brief", "write"): [S, A, A, A, F, N],
     ("unit", "read"): [S, A, A, A, A, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes

@@ -208,10 +208,25 @@ def test_trends_per_factor_with_average_and_weakest(leadership: TestClient,
             for tr in figure.select("table.trend-table tbody tr")]
     assert rows == [["Kevät 2025", "2.5 Ad hoc", "2.0 Ad hoc"],
                     ["Kevät 2026", "2.4 Ad hoc", "1.8 First steps"]]
-    units = {text_of(tr.th): [text_of(td) for td in tr.select("td")]
-             for tr in figure.select("details.unit-trends tbody tr")}
-    assert units == {"Asiakaspalvelu": ["2.0", "2.4"], "Chat": ["–", "1.8"],
-                     "Markkinointi": ["3.0", "3.0"], "Viestintä": ["–", "–"]}
+    # Every unit by round is loaded when opened (htmx), or opened as a page (a link).
+    details = figure.select_one("details.unit-trends")
+    url = f"/organisations/{world.organisation.id}/dashboard/factors/goals"
+    assert details["hx-get"] == url and details["hx-trigger"] == "toggle once"
+    assert details.select_one(f".unit-trends-body a[href='{url}']") is not None
+    assert details.select_one("table") is None
+    full, fragment, restored = (leadership.get(url), leadership.get(url, headers=HX),
+                                leadership.get(url, headers=HISTORY))
+    assert full.status_code == fragment.status_code == restored.status_code == 200
+    assert "<html" in full.text and "<html" in restored.text and "<html" not in fragment.text
+    assert soup(fragment).h1 is None
+    for response in (full, fragment):
+        units = {text_of(tr.th): [text_of(td) for td in tr.select("td")]
+                 for tr in soup(response).select("table.unit-rounds tbody tr")}
+        assert units == {"Asiakaspalvelu": ["2.0", "2.4"], "Chat": ["–", "1.8"],
+                         "Markkinointi": ["3.0", "3.0"], "Viestintä": ["–", "–"]}
+    branch = soup(leadership.get(f"{url}?unit={world.units['A'].id}", headers=HX))
+    assert [text_of(tr.th) for tr in branch.select("tbody tr")] == ["Asiakaspalvelu", "Chat"]
+    assert leadership.get(url.replace("goals", "nonexistent")).status_code == 404
     assert page.select_one(".version-notice") is None
 
 
