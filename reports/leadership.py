@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from assessment import services
@@ -107,6 +108,38 @@ def heatmap_rows(t: Translator, overview: RoundOverview) -> list[HeatRow]:
                     unit_id in weakest[summary.factor.id]))
         rows.append(HeatRow(item.unit, item.depth, tuple(cells)))
     return rows
+
+
+def heatmap_cells_html(t: Translator, overview: RoundOverview,
+                       rows: Sequence[HeatRow]) -> dict[int, Markup]:
+    """The dashboard's heatmap cells of each measured unit as HTML (a row's <td>s), every
+    text escaped. With 200 units that is 1,600 cells: written here they cost a fraction of
+    what the same markup costs in the template (each `{{ }}` there is escaped and wrapped
+    on its own), and the dashboard of 200 units stays within twice the time of 20."""
+    not_enough = f'<span class="insufficient">{escape(t.gettext("Not enough answers"))}</span>'
+    mark = escape(t.gettext("weakest"))
+    weakest = {}
+    for summary in overview.factors:
+        why = escape(t.gettext("the lowest score of the units shown for {factor}",
+                               factor=t.text(summary.factor.name)))
+        weakest[summary.factor.id] = (
+            f' <span class="weakest-mark"><span aria-hidden="true">▼</span> {mark}'
+            f'<span class="visually-hidden">: {why}</span></span>')
+    cells: dict[int, Markup] = {}
+    for row in rows:
+        if not row.measured:
+            continue
+        parts = []
+        for cell in row.cells:
+            shown = not_enough if cell.score is None else (
+                f'<span class="cell-score">{escape(cell.score_text)}</span> '
+                f'<span class="cell-stage">{escape(cell.stage)}</span>')
+            parts.append(
+                f'<td class="heat {escape(cell.heat)}{" weakest" if cell.weakest else ""}" '
+                f'data-factor="{escape(cell.factor_id)}">{shown}'
+                f'{weakest[cell.factor_id] if cell.weakest else ""}</td>')
+        cells[id_of(row.unit)] = Markup("".join(parts))  # every text escaped above
+    return cells
 
 
 # Framework versions ----------------------------------------------------------------------

@@ -84,11 +84,14 @@ def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
     trends = dashboard.trends(session, registry, organisation, root_id, tree=tree)
     phases = roadmap.roadmap(session, registry, organisation)
     measured = overview is not None and overview.measured_units > 0
+    heat_rows = leadership.heatmap_rows(t, overview) if overview is not None else []
     viewer = request.state.viewer
     values: dict[str, Any] = {
         "organisation": organisation, "rounds": rounds, "round": round_, "tree": tree,
         "root": root, "overview": overview,
-        "heat_rows": leadership.heatmap_rows(t, overview) if overview is not None else [],
+        "heat_rows": heat_rows,
+        "heat_cells": (leadership.heatmap_cells_html(t, overview, heat_rows)
+                       if overview is not None else {}),
         "profile_svg": (leadership.profile_radar_svg(t, overview)
                         if overview is not None and measured else ""),
         "trends": trends,
