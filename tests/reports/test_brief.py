@@ -3,7 +3,6 @@ and English, for a sub-tree, and for an organisation without rounds or results."
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,13 +20,12 @@ from assessment.cli import app as cli
 from assessment.db import create_db_engine
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
-from assessment.migrate import upgrade
 from assessment.models import Organisation, Round, Unit, metadata
 from reports.brief import LeadershipBrief, brief_filename, brief_html, build_brief
-from reports.pdf import LocalOnlyFetcher, render_pdf, report_environment
+from reports.pdf import LocalOnlyFetcher, report_environment
 from tests.assessment.web.test_dashboard import answer
-from tests.conftest import FRAMEWORKS
 from tests.factories import make_organisation, make_unit
+from tests.reports.conftest import read_back
 
 
 @dataclass(frozen=True)
@@ -129,9 +127,8 @@ class Rendered:
 
 def render(brief: LeadershipBrief, t: Translator) -> Rendered:
     html = brief_html(brief, t, report_environment())
-    fetcher = LocalOnlyFetcher()
-    reader = pypdf.PdfReader(io.BytesIO(render_pdf(html, fetcher=fetcher)))
-    return Rendered(brief, t, html, reader, [p.extract_text() for p in reader.pages], fetcher)
+    _pdf, reader, pages, fetcher = read_back(html)
+    return Rendered(brief, t, html, reader, pages, fetcher)
 
 
 @pytest.fixture(scope="module")
@@ -278,16 +275,6 @@ def test_rounds_on_another_framework_version_get_a_notice(
 
 
 # The command line -------------------------------------------------------------------------
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}")
-    upgrade(engine)
-    monkeypatch.setenv("MATURITY_DATABASE_URL", str(engine.url))
-    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(FRAMEWORKS))
-    yield engine
-    engine.dispose()
-
 
 def test_the_command_line_writes_the_brief(cli_database: Engine, framework: Framework,
                                            tmp_path: Path) -> None:

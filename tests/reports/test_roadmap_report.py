@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,17 +20,16 @@ from assessment.cli import app as cli
 from assessment.db import create_db_engine
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
-from assessment.migrate import upgrade
 from assessment.models import metadata
-from reports.pdf import LocalOnlyFetcher, render_pdf, report_environment
+from reports.pdf import LocalOnlyFetcher, report_environment
 from reports.roadmap_report import (
     RoadmapReport,
     build_roadmap_report,
     roadmap_filename,
     roadmap_report_html,
 )
-from tests.conftest import FRAMEWORKS
 from tests.factories import make_organisation, make_unit
+from tests.reports.conftest import read_back
 from tests.reports.roadmap_world import (
     HOSTILE_ACTION,
     HOSTILE_OWNER,
@@ -118,9 +116,8 @@ class Rendered:
 
 def _render(report: RoadmapReport, t: Translator) -> Rendered:
     html = roadmap_report_html(report, t, report_environment())
-    fetcher = LocalOnlyFetcher()
-    reader = pypdf.PdfReader(io.BytesIO(render_pdf(html, fetcher=fetcher)))
-    return Rendered(report, t, html, reader, [p.extract_text() for p in reader.pages], fetcher)
+    _pdf, reader, pages, fetcher = read_back(html)
+    return Rendered(report, t, html, reader, pages, fetcher)
 
 
 @pytest.fixture(scope="module")
@@ -272,16 +269,6 @@ def test_the_file_name_is_plain_ascii(reports: dict[str, Rendered]) -> None:
 
 
 # The command line -------------------------------------------------------------------------
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}")
-    upgrade(engine)
-    monkeypatch.setenv("MATURITY_DATABASE_URL", str(engine.url))
-    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(FRAMEWORKS))
-    yield engine
-    engine.dispose()
-
 
 def test_the_command_line_writes_the_roadmap(cli_database: Engine, framework: Framework,
                                              tmp_path: Path) -> None:

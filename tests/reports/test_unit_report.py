@@ -25,7 +25,6 @@ from assessment.cli import app as cli
 from assessment.db import create_db_engine
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
-from assessment.migrate import upgrade
 from assessment.models import AssessmentKind, metadata
 from reports.pdf import (
     LocalOnlyFetcher,
@@ -41,7 +40,7 @@ from reports.unit_report import (
     report_filename,
     unit_report_html,
 )
-from tests.conftest import FRAMEWORKS
+from tests.reports.conftest import read_back
 from tests.reports.report_world import HOSTILE_NOTE, RATIONALE, ReportWorld, make_report_world
 
 MIN_VOTES = 3
@@ -121,11 +120,7 @@ class Rendered:
 
 def _render(report: UnitReport, t: Translator) -> Rendered:
     html = unit_report_html(report, t, report_environment())
-    fetcher = LocalOnlyFetcher()
-    pdf = render_pdf(html, fetcher=fetcher)
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return Rendered(report, t, html, pdf, reader, [p.extract_text() for p in reader.pages],
-                    fetcher)
+    return Rendered(report, t, html, *read_back(html))
 
 
 @pytest.fixture(scope="module")
@@ -330,16 +325,6 @@ def test_each_document_gets_a_fresh_worker_process() -> None:
 
 
 # The command line -------------------------------------------------------------------------
-
-@pytest.fixture
-def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}")
-    upgrade(engine)
-    monkeypatch.setenv("MATURITY_DATABASE_URL", str(engine.url))
-    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(FRAMEWORKS))
-    yield engine
-    engine.dispose()
-
 
 def test_the_command_line_writes_the_unit_report(cli_database: Engine, framework: Framework,
                                                  tmp_path: Path) -> None:
