@@ -9,9 +9,10 @@ The number of queries does not depend on the number of units.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from sqlmodel import Session
 
@@ -68,6 +69,9 @@ class RoundOverview:
     units: list[services.TreeUnit]
     scores: dict[int, UnitScores]
     factors: list[FactorSummary]
+    # The round's score key (`roadmap.rounds_scores`), to keep what is worked out from the
+    # scores under (`roadmap.kept_derived`); None when nothing is measured.
+    scores_key: Hashable | None = None
 
     def cell(self, unit_id: int, factor_id: str) -> FactorScore | None:
         """The unit's score for the factor, or None when it has none."""
@@ -106,9 +110,11 @@ def round_overview(session: Session, registry: FrameworkRegistry, organisation: 
     """Units by factors for the round, for the whole organisation or a sub-tree."""
     framework = services.round_framework(session, registry, round_)[0]
     units = subtree(session, organisation, root_id, tree=tree)
-    scores = roadmap.round_scores(session, framework, round_, [id_of(u.unit) for u in units])
+    keys: list[Hashable | None] = []
+    scores = roadmap.rounds_scores(session, [(round_, framework)],
+                                   [id_of(u.unit) for u in units], keys=keys)[0]
     return RoundOverview(round_, framework, units, scores,
-                         _summaries(framework, [u.unit for u in units], scores))
+                         _summaries(framework, [u.unit for u in units], scores), keys[0])
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,24 @@ class Trends:
         return [point.units.get(unit_id) for point in self.factors.get(factor_id, [])]
 
 
+Points = dict[str, tuple[Decimal | None, Decimal | None, dict[int, Decimal | None]]]
+
+
+def _round_points(scores: dict[int, UnitScores], factor_ids: Sequence[str]) -> Points:
+    """Per factor, a round's average, weakest score and each unit's score."""
+    # One pass over the units for every factor (a large organisation has hundreds).
+    by_factor: dict[str, dict[int, Decimal | None]] = {fid: {} for fid in factor_ids}
+    for unit_id, measured_unit in scores.items():
+        for factor_id, score in measured_unit.factors.items():
+            if (values := by_factor.get(factor_id)) is not None:
+                values[unit_id] = score.score
+    points: Points = {}
+    for factor_id, values in by_factor.items():
+        present = [v for v in values.values() if v is not None]
+        points[factor_id] = (mean(present), min(present, default=None), values)
+    return points
+
+
 def trends(session: Session, registry: FrameworkRegistry, organisation: Organisation,
            root_id: int | None = None, *,
            tree: Sequence[services.TreeUnit] | None = None) -> Trends:
@@ -151,20 +175,21 @@ def trends(session: Session, registry: FrameworkRegistry, organisation: Organisa
     pinned = [services.round_framework(session, registry, r) for r in rounds]
     newest, newest_version = pinned[-1]
     factors: dict[str, list[TrendPoint]] = {f.id: [] for f in newest.factors}
+    keys: list[Hashable | None] = []
     measured = roadmap.rounds_scores(session, [(r, framework) for r, (framework, _) in
-                                               zip(rounds, pinned, strict=True)], unit_ids)
-    for round_, (framework, _version), scores in zip(rounds, pinned, measured, strict=True):
+                                               zip(rounds, pinned, strict=True)], unit_ids,
+                                     keys=keys)
+    wanted = tuple(factors)
+    for round_, (framework, _version), scores, key in zip(rounds, pinned, measured, keys,
+                                                          strict=True):
         known = {f.id for f in framework.factors}
-        # One pass over the units for every factor (a large organisation has hundreds).
-        by_factor: dict[str, dict[int, Decimal | None]] = {fid: {} for fid in factors}
-        for unit_id, measured_unit in scores.items():
-            for factor_id, score in measured_unit.factors.items():
-                if (values := by_factor.get(factor_id)) is not None:
-                    values[unit_id] = score.score
-        for factor_id, values in by_factor.items():
-            present = [v for v in values.values() if v is not None]
-            factors[factor_id].append(TrendPoint(
-                round_, factor_id in known, mean(present), min(present, default=None), values))
+        # A round's points change only with its scores and the units shown: kept under them.
+        points = (roadmap.kept_derived(session, ("trend", key, tuple(unit_ids), wanted),
+                                       partial(_round_points, scores, wanted))
+                  if key is not None else _round_points(scores, wanted))
+        for factor_id, (average, weakest, values) in points.items():
+            factors[factor_id].append(TrendPoint(round_, factor_id in known, average, weakest,
+                                                 values))
     return Trends(rounds, newest, {id_of(r): v.version for r, (_, v) in zip(rounds, pinned,
                                                                            strict=True)},
                   [r for r, (_, v) in zip(rounds, pinned, strict=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Generic, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, String
@@ -83,7 +83,8 @@ _STATE = (sa_cast(col(Assessment.id), String) + ":" + sa_cast(col(Assessment.uni
 
 
 def rounds_scores(session: Session, rounds: Sequence[tuple[Round, Framework]],
-                  unit_ids: Iterable[int] | None = None) -> list[dict[int, UnitScores]]:
+                  unit_ids: Iterable[int] | None = None, *,
+                  keys: list[Hashable | None] | None = None) -> list[dict[int, UnitScores]]:
     """`round_scores` of several rounds (each with its framework): one query for the state of
     all their assessments, and one more (their answers) for each round whose scores are not
     kept yet, whatever the unit count.
@@ -93,7 +94,10 @@ def rounds_scores(session: Session, rounds: Sequence[tuple[Round, Framework]],
     assessments — each one's id, unit, kind and `updated_at`, which every change of its
     answers moves (`services.save_answers`), joined by the database into one text. Any
     change gives another text, so kept scores are never stale, in this process or another;
-    the same assessments listed in another order only miss the kept scores."""
+    the same assessments listed in another order only miss the kept scores.
+
+    With `keys`, each round's key is appended to it (None for a round without assessments):
+    what is worked out from the scores can be kept under it too (`kept_derived`)."""
     wanted = set(unit_ids) if unit_ids is not None else None
     if not rounds or (wanted is not None and not wanted):
         return [{} for _ in rounds]
@@ -107,8 +111,12 @@ def rounds_scores(session: Session, rounds: Sequence[tuple[Round, Framework]],
         state = states.get(id_of(round_))
         if not state:
             result.append({})
+            if keys is not None:
+                keys.append(None)
             continue
         key = (id_of(round_), framework.id, framework.version, len(framework.factors), state)
+        if keys is not None:
+            keys.append(key)
         everyone = cache.get(key)
         if everyone is None:
             everyone = _score_round(session, framework, id_of(round_), state)
@@ -160,45 +168,72 @@ def _score_round(session: Session, framework: Framework, round_id: int,
     return measured
 
 
-class _ScoreCache:
-    """The latest rounds' scores, by key (see `round_scores`); least recently used go first."""
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+class _Kept(Generic[V]):
+    """Values by key, the least recently used forgotten beyond `size`."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, dict[int, UnitScores]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> dict[int, UnitScores] | None:
-        """The kept scores for the key, or None."""
+    def get(self, key: Hashable) -> V | None:
+        """The value kept for the key, or None."""
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, scores: dict[int, UnitScores]) -> None:
-        """Keep the scores, forgetting the least recently used beyond the size."""
+    def put(self, key: Hashable, value: V) -> None:
+        """Keep the value, forgetting the least recently used beyond the size."""
         with self._lock:
-            self._entries[key] = scores
+            self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
 
 # One cache per engine: round ids only mean something inside one database.
-_SCORE_CACHES: WeakKeyDictionary[Engine, _ScoreCache] = WeakKeyDictionary()
-_SCORE_CACHES_LOCK = threading.Lock()
+_SCORE_CACHES: WeakKeyDictionary[Engine, _Kept[dict[int, UnitScores]]] = WeakKeyDictionary()
+_DERIVED_CACHES: WeakKeyDictionary[Engine, _Kept[object]] = WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
 ROUNDS_KEPT = 64
+DERIVED_KEPT = 256
 
 
-def _score_cache(session: Session) -> _ScoreCache:
+def _engine_of(session: Session) -> Engine:
     bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    with _SCORE_CACHES_LOCK:
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def _score_cache(session: Session) -> _Kept[dict[int, UnitScores]]:
+    engine = _engine_of(session)
+    with _CACHES_LOCK:
         cache = _SCORE_CACHES.get(engine)
         if cache is None:
-            cache = _SCORE_CACHES[engine] = _ScoreCache(ROUNDS_KEPT)
+            cache = _SCORE_CACHES[engine] = _Kept(ROUNDS_KEPT)
         return cache
+
+
+def kept_derived(session: Session, key: Hashable, make: Callable[[], T]) -> T:
+    """What `make` works out, kept (per database engine) under `key`, which must hold the
+    score keys of the rounds it is worked out from (`rounds_scores(keys=…)`) and everything
+    else it depends on: like the scores, it is then never stale. Only plain data belongs
+    here (no database objects: they belong to one session)."""
+    engine = _engine_of(session)
+    with _CACHES_LOCK:
+        cache = _DERIVED_CACHES.get(engine)
+        if cache is None:
+            cache = _DERIVED_CACHES[engine] = _Kept(DERIVED_KEPT)
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        cache.put(key, found)
+    return cast(T, found)
 
 
 # Targets and gaps --------------------------------------------------------------------------

@@ -182,3 +182,37 @@ def test_kept_scores_belong_to_their_own_database(framework: Framework) -> None:
                 framework.factors[0].id].score)
         engine.dispose()
     assert made == [Decimal("2.0"), Decimal("4.0")]
+
+
+def test_kept_trends_and_heatmap_cells_follow_answers_and_the_units_shown(
+        session: Session, framework: Framework, registry: FrameworkRegistry) -> None:
+    from assessment.i18n import Catalogues
+    from assessment.web.routes.dashboard import _heat_cells
+
+    organisation, units = tree(session)
+    rounds = rounds_with_growth(session, framework, organisation, units, 2)
+    factor = framework.factors[0].id
+    marketing = units["Markkinointi"].id or 0
+    t = Catalogues().translator("en")
+
+    def shown() -> tuple[list[Decimal | None], str]:
+        trends = dashboard.trends(session, registry, organisation)
+        overview = dashboard.round_overview(session, registry, organisation, rounds[1])
+        return trends.unit_trend(marketing, factor), str(_heat_cells(session, t, overview)[
+            marketing])
+
+    first = shown()
+    assert first == shown()  # kept: the same figures again
+    assert first[0] == [Decimal("2.0"), Decimal("3.0")] and ">3.0<" in first[1]
+    answer_all(session, rounds[1], units["Markkinointi"], framework, 5, only=factor)
+    trend, cells = shown()
+    assert trend == [Decimal("2.0"), Decimal("5.0")] and ">5.0<" in cells
+
+    # Another sub-tree is other units, so another weakest link: not the kept cells.
+    whole = dashboard.round_overview(session, registry, organisation, rounds[1])
+    branch = dashboard.round_overview(session, registry, organisation, rounds[1],
+                                      units["Viestintä"].id)
+    assert whole.scores_key == branch.scores_key
+    assert set(_heat_cells(session, t, branch)) <= {u.id for u in units.values()} - {
+        units["Asiakaspalvelu"].id}
+    assert units["Asiakaspalvelu"].id in _heat_cells(session, t, whole)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from markupsafe import Markup
 from sqlmodel import Session
 from starlette.responses import Response
 
@@ -66,6 +67,18 @@ def _helpers(t: Translator) -> dict[str, Callable[..., Any]]:
     return {"stage_name": stage_name, "heat": leadership.score_heat}
 
 
+def _heat_cells(session: Session, t: Translator, overview: RoundOverview) -> dict[int, Markup]:
+    """The heatmap's cells by unit, kept under the round's scores, the units shown and the
+    language (see `roadmap.kept_derived`)."""
+    def make() -> dict[int, Markup]:
+        return leadership.heatmap_cells_html(t, overview, leadership.heatmap_rows(t, overview))
+
+    if overview.scores_key is None:
+        return make()
+    shown = tuple(id_of(item.unit) for item in overview.units)
+    return roadmap.kept_derived(session, ("heat", overview.scores_key, shown, t.language), make)
+
+
 @router.get("/organisations/{organisation_id}/dashboard")
 def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
                    registry: RegistryDep, organisation: DashboardRead,
@@ -84,14 +97,12 @@ def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
     trends = dashboard.trends(session, registry, organisation, root_id, tree=tree)
     phases = roadmap.roadmap(session, registry, organisation)
     measured = overview is not None and overview.measured_units > 0
-    heat_rows = leadership.heatmap_rows(t, overview) if overview is not None else []
+    heat_cells = _heat_cells(session, t, overview) if overview is not None else {}
     viewer = request.state.viewer
     values: dict[str, Any] = {
         "organisation": organisation, "rounds": rounds, "round": round_, "tree": tree,
         "root": root, "overview": overview,
-        "heat_rows": heat_rows,
-        "heat_cells": (leadership.heatmap_cells_html(t, overview, heat_rows)
-                       if overview is not None else {}),
+        "heat_cells": heat_cells,
         "profile_svg": (leadership.profile_radar_svg(t, overview)
                         if overview is not None and measured else ""),
         "trends": trends,
