@@ -39,6 +39,20 @@ RENDER_LOCK = threading.Lock()
 _METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
+@dataclass(frozen=True)
+class Series:
+    """One line on a chart: a value (or None for no value) per axis or round, and its style."""
+
+    label: str
+    values: tuple[float | None, ...]
+    style: LineStyle = "solid"
+
+    def __post_init__(self) -> None:
+        if self.style not in LINESTYLES:
+            raise ValueError(f"series {self.label!r}: unknown style {self.style!r}, "
+                             f"expected one of {', '.join(LINESTYLES)}")
+
+
 def chart_rc(salt: str, font_size: float, **extra: Any) -> dict[str, Any]:
     """The rcParams of one kind of chart: its SVG id salt, the font and the base size."""
     return {

@@ -30,9 +30,8 @@ from reports.charts import (
     MARKERS,
     MUTED,
     PALETTE,
-    RENDER_LOCK,
-    LineStyle,
     NumberFormat,
+    Series,
     chart_rc,
     drawing,
     figure_svg,
@@ -40,9 +39,6 @@ from reports.charts import (
     one_decimal,
     wrap_lines,
 )
-
-__all__ = ["FONT", "GRID", "INK", "LINESTYLES", "MARKERS", "MUTED", "PALETTE", "RENDER_LOCK",
-           "LineStyle", "RadarChart", "RadarSeries", "cached_radar_svg", "render_radar_svg"]
 
 RADIUS = 145.0  # plot radius in points; all other sizes are in points too
 CORE_FRACTION = 0.29  # of the plot radius, kept for the core badge when there is one
@@ -56,18 +52,8 @@ _RC = chart_rc("some-maturity-radar", AXIS_FONT)
 _CORE_GID = "core"
 
 
-@dataclass(frozen=True)
-class RadarSeries:
-    """One line on the chart: a value (or None for no value) per axis."""
-
-    label: str
-    values: tuple[float | None, ...]
-    style: LineStyle = "solid"
-
-    def __post_init__(self) -> None:
-        if self.style not in LINESTYLES:
-            raise ValueError(f"series {self.label!r}: unknown style {self.style!r}, "
-                             f"expected one of {', '.join(LINESTYLES)}")
+# One line on the chart: a value (or None for no value) per axis.
+RadarSeries = Series
 
 
 @dataclass(frozen=True)

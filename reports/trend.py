@@ -20,8 +20,8 @@ from reports.charts import (
     MARKERS,
     MUTED,
     PALETTE,
-    LineStyle,
     NumberFormat,
+    Series,
     chart_rc,
     drawing,
     figure_svg,
@@ -37,18 +37,8 @@ WIDTH, HEIGHT = 5.2, 2.8  # inches; the saved SVG is cropped to what is drawn
 _RC = chart_rc("some-maturity-trend", TICK_FONT)
 
 
-@dataclass(frozen=True)
-class TrendSeries:
-    """One line: a value (or None for no value) per round."""
-
-    label: str
-    values: tuple[float | None, ...]
-    style: LineStyle = "solid"
-
-    def __post_init__(self) -> None:
-        if self.style not in LINESTYLES:
-            raise ValueError(f"series {self.label!r}: unknown style {self.style!r}, "
-                             f"expected one of {', '.join(LINESTYLES)}")
+# One line: a value (or None for no value) per round.
+TrendSeries = Series
 
 
 @dataclass(frozen=True)

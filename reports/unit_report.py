@@ -32,8 +32,9 @@ from assessment.models import (
 )
 from assessment.scoring import ONE_DECIMAL
 from assessment.workshops import VoteSummary
+from reports.charts import LineStyle
 from reports.pdf import action_status_labels, file_slug, render_html
-from reports.radar import LineStyle, RadarChart, RadarSeries, render_radar_svg
+from reports.radar import RadarChart, RadarSeries, render_radar_svg
 from reports.results import (
     AssessmentResults,
     ComparedFactor,

@@ -113,6 +113,17 @@ def _attempt(request: Request, session: Session, t: Translator, registry: Framew
     return see_other(f"/organisations/{org_id}/roadmap#{target}")
 
 
+def _phase_attempt(request: Request, session: Session, t: Translator,
+                   registry: FrameworkRegistry, phase: Phase, change: Callable[[], Any],
+                   values: dict[str, Any], *, scope: str = "phase", section: str = "",
+                   ) -> Response:
+    """`_attempt` of a change to a phase: its form is `<scope>-<phase id>`, and the page goes
+    back to the phase (or to its `section`: "-owners", "-gates")."""
+    return _attempt(request, session, t, registry, _organisation(session, phase), change,
+                    scope=f"{scope}-{phase.id}", values=values,
+                    anchor=f"phase-{phase.id}{section}")
+
+
 def _number(raw: str | None) -> int:
     try:
         return int(raw or "")
@@ -192,30 +203,27 @@ def delete_phase(session: SessionDep, phase: PhaseWrite) -> Response:
 def move_phase(request: Request, session: SessionDep, t: TranslatorDep,
                registry: RegistryDep, phase: PhaseWrite, step: Text = None) -> Response:
     """Move a wave one place earlier (-1) or later (+1)."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.move_phase(session, phase, _step(step)),
-                    scope=f"phase-{phase.id}", values={"step": step},
-                    anchor=f"phase-{phase.id}")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.move_phase(session, phase, _step(step)),
+                          {"step": step})
 
 
 @router.post("/phases/{phase_id}/units")
 def place_unit(request: Request, session: SessionDep, t: TranslatorDep,
                registry: RegistryDep, phase: PhaseWrite, unit_id: Text = None) -> Response:
     """Put a unit in the phase (it leaves any other phase)."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.place_unit(session, phase, _unit(session, unit_id)),
-                    scope=f"unit-{phase.id}", values={"unit_id": unit_id},
-                    anchor=f"phase-{phase.id}")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.place_unit(session, phase, _unit(session, unit_id)),
+                          {"unit_id": unit_id}, scope="unit")
 
 
 @router.post("/phases/{phase_id}/units/remove")
 def remove_unit(request: Request, session: SessionDep, t: TranslatorDep,
                 registry: RegistryDep, phase: PhaseWrite, unit_id: Text = None) -> Response:
     """Take a unit out of the phase (back to unplanned)."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.remove_unit(session, phase, _number(unit_id)),
-                    scope=f"phase-{phase.id}", values={"unit_id": unit_id},
-                    anchor=f"phase-{phase.id}")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.remove_unit(session, phase, _number(unit_id)),
+                          {"unit_id": unit_id})
 
 
 @router.post("/phases/{phase_id}/units/move")
@@ -223,31 +231,28 @@ def move_unit(request: Request, session: SessionDep, t: TranslatorDep,
               registry: RegistryDep, phase: PhaseWrite, unit_id: Text = None,
               step: Text = None) -> Response:
     """Move a unit one place earlier or later within the phase."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.move_unit(session, phase, _number(unit_id), _step(step)),
-                    scope=f"phase-{phase.id}", values={"unit_id": unit_id, "step": step},
-                    anchor=f"phase-{phase.id}")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.move_unit(session, phase, _number(unit_id), _step(step)),
+                          {"unit_id": unit_id, "step": step})
 
 
 @router.post("/phases/{phase_id}/owners")
 def add_owner(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
               phase: PhaseWrite, owner_name: Text = None, owner_role: Text = None) -> Response:
     """Name a person and their role in the phase."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.add_owner(session, phase, owner_name, owner_role),
-                    scope=f"owner-{phase.id}",
-                    values={"owner_name": owner_name, "owner_role": owner_role},
-                    anchor=f"phase-{phase.id}-owners")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.add_owner(session, phase, owner_name, owner_role),
+                          {"owner_name": owner_name, "owner_role": owner_role},
+                          scope="owner", section="-owners")
 
 
 @router.post("/phases/{phase_id}/owners/remove")
 def remove_owner(request: Request, session: SessionDep, t: TranslatorDep,
                  registry: RegistryDep, phase: PhaseWrite, owner_id: Text = None) -> Response:
     """Take an owner off the phase."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.remove_owner(session, phase, _number(owner_id)),
-                    scope=f"phase-{phase.id}", values={"owner_id": owner_id},
-                    anchor=f"phase-{phase.id}-owners")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.remove_owner(session, phase, _number(owner_id)),
+                          {"owner_id": owner_id}, section="-owners")
 
 
 @router.post("/phases/{phase_id}/gates")
@@ -270,7 +275,6 @@ def set_gate(request: Request, session: SessionDep, t: TranslatorDep, registry: 
 def remove_gate(request: Request, session: SessionDep, t: TranslatorDep,
                 registry: RegistryDep, phase: PhaseWrite, gate_id: Text = None) -> Response:
     """Drop a gate criterion."""
-    return _attempt(request, session, t, registry, _organisation(session, phase),
-                    lambda: roadmap.remove_gate(session, phase, _number(gate_id)),
-                    scope=f"phase-{phase.id}", values={"gate_id": gate_id},
-                    anchor=f"phase-{phase.id}-gates")
+    return _phase_attempt(request, session, t, registry, phase,
+                          lambda: roadmap.remove_gate(session, phase, _number(gate_id)),
+                          {"gate_id": gate_id}, section="-gates")
