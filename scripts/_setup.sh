@@ -27,6 +27,25 @@ need_packages() {
   fi
 }
 
+# What the app needs on a minimal Debian 12 (probe:package): Python with venv, npm and openssl
+# to fetch and check htmx, WeasyPrint's libraries (Pango pulls in GLib, HarfBuzz and fontconfig)
+# and a font for fontconfig to find, so Finnish text renders in the PDFs. matplotlib ships its
+# own fonts.
+APP_PACKAGES=(
+  python3:python3 npm:npm openssl:openssl
+  '/usr/lib/*/libpango-1.0.so.0:libpango-1.0-0'
+  '/usr/lib/*/libpangoft2-1.0.so.0:libpangoft2-1.0-0'
+  /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+)
+
+# What the tests need on top: PostgreSQL server binaries, Chromium, and libatomic for
+# Playwright's driver (a Node.js binary that links it).
+TEST_PACKAGES=(
+  '/usr/lib/postgresql/*/bin/initdb:postgresql'
+  /usr/bin/chromium:chromium
+  '/usr/lib/*/libatomic.so.1:libatomic1'
+)
+
 # Create .venv (once) and install the project into it with the given pip arguments.
 install_project() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
