@@ -43,6 +43,7 @@ fi
 keep=0
 [ "${1:-}" = "--keep" ] && keep=1
 root=$(mktemp -d /var/tmp/fresh-debian.XXXXXX)
+chmod 755 "$root"  # it becomes "/": every user must traverse it
 app=/root/some-maturity-workshop
 log_dir=$(mktemp -d)
 
