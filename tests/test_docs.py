@@ -52,3 +52,32 @@ def test_every_cli_command_is_documented() -> None:
         names += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
     for name in names:
         assert f"`maturity {name}" in README, name
+
+
+def _setup_packages(name: str) -> list[str]:
+    setup = (REPO / "scripts" / "_setup.sh").read_text(encoding="utf-8")
+    block = re.search(rf"^{name}=\((.*?)^\)", setup, re.M | re.S)
+    assert block is not None, name
+    specs = re.findall(r"'?([^\s']+)'?", block.group(1))
+    return [spec.rsplit(":", 1)[1] for spec in specs]
+
+
+def test_the_readme_names_every_system_package_the_commands_install() -> None:
+    section = re.search(r"^## Quick start$(.*?)^## ", README, re.M | re.S)
+    assert section is not None
+    packages = _setup_packages("APP_PACKAGES") + _setup_packages("TEST_PACKAGES")
+    assert {"libpango-1.0-0", "fonts-dejavu-core", "libatomic1", "chromium"} <= set(packages)
+    for package in packages:
+        assert f"`{package}`" in section.group(1), package
+
+
+def test_ci_runs_the_fresh_machine_check_on_tests_that_exist() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "./scripts/fresh-machine-check.sh" in ci.splitlines()
+    script = (REPO / "scripts" / "fresh-machine-check.sh").read_text(encoding="utf-8")
+    block = re.search(r"^FRESH_TESTS=\((.*?)^\)", script, re.M | re.S)
+    assert block is not None
+    paths = re.findall(r"^\s*(tests/\S+)", block.group(1), re.M)
+    assert len(paths) >= 4
+    for path in paths:
+        assert (REPO / path).is_file(), path
