@@ -1,8 +1,9 @@
 """The rollout roadmap: targets and gaps, phases (needs, pilot, waves) with their units, owners
 and gates, actions per unit and factor, and planned vs achieved across rounds.
 
-A unit's **measured** scores in a round are its workshop consensus when the workshop gave at
-least one factor a score, else its self-assessment. A factor's current stage is the stage its
+A unit's **measured** score of a factor in a round is its workshop consensus when the workshop
+gave that factor a score, else its self-assessment (so a workshop that scored some factors
+never hides the self-assessment of the others). A factor's current stage is the stage its
 score has reached; the **gap** is the target stage minus that stage.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar, cast
 from weakref import WeakKeyDictionary
@@ -54,17 +55,22 @@ KIND_ORDER = {PhaseKind.needs: 0, PhaseKind.pilot: 1, PhaseKind.wave: 2}
 
 @dataclass(frozen=True)
 class UnitScores:
-    """A unit's measured scores in one round, by factor id."""
+    """A unit's measured scores in one round, by factor id, and where each one came from."""
 
     round_id: int
     unit_id: int
-    kind: AssessmentKind
+    kind: AssessmentKind  # workshop when the workshop scored any factor, else self
     factors: dict[str, FactorScore]
+    sources: dict[str, AssessmentKind] = field(default_factory=dict)
 
     def stage(self, factor_id: str) -> int | None:
         """The stage level the factor has reached, or None without a score."""
         score = self.factors.get(factor_id)
         return score.stage_level if score else None
+
+    def source(self, factor_id: str) -> AssessmentKind | None:
+        """Which assessment the factor's measured score came from."""
+        return self.sources.get(factor_id)
 
 
 def round_scores(session: Session, framework: Framework, round_: Round,
@@ -161,10 +167,18 @@ def _score_round(session: Session, framework: Framework, round_id: int,
             by_unit[unit_id][kind] = scores
     measured: dict[int, UnitScores] = {}
     for unit_id, kinds in by_unit.items():
-        kind = AssessmentKind.workshop if AssessmentKind.workshop in kinds else \
-            AssessmentKind.self
-        measured[unit_id] = UnitScores(round_id, unit_id, kind,
-                                       {s.factor_id: s for s in kinds[kind]})
+        chosen: dict[str, FactorScore] = {}
+        sources: dict[str, AssessmentKind] = {}
+        for kind in (AssessmentKind.self, AssessmentKind.workshop):  # the workshop wins
+            for found in kinds.get(kind, ()):
+                if found.score is not None or found.factor_id not in chosen:
+                    chosen[found.factor_id] = found
+                    sources[found.factor_id] = kind
+        any_workshop = any(k is AssessmentKind.workshop for fid, k in sources.items()
+                           if chosen[fid].score is not None)
+        measured[unit_id] = UnitScores(
+            round_id, unit_id, AssessmentKind.workshop if any_workshop else AssessmentKind.self,
+            chosen, sources)
     return measured
 
 
@@ -293,6 +307,7 @@ class FactorGap:
     score: FactorScore | None
     current: int | None
     target: int | None
+    source: AssessmentKind | None = None  # where the current stage was measured
 
     @property
     def gap(self) -> int | None:
@@ -309,7 +324,8 @@ def gaps(framework: Framework, measured: UnitScores | None,
     for factor in framework.factors:
         score = measured.factors.get(factor.id) if measured else None
         result.append(FactorGap(factor.id, score, score.stage_level if score else None,
-                                unit_targets.get(factor.id)))
+                                unit_targets.get(factor.id),
+                                measured.source(factor.id) if measured else None))
     return result
 
 

@@ -131,11 +131,23 @@ def _require_open(workshop: Workshop) -> None:
 
 # Facilitator --------------------------------------------------------------------------
 
+def running_workshop(session: Session, round_id: int, unit_id: int) -> Workshop | None:
+    """The unit's open workshop in the round, if one runs (the newest if there are several)."""
+    return session.exec(select(Workshop).where(
+        Workshop.round_id == round_id, Workshop.unit_id == unit_id,
+        Workshop.status == WorkshopStatus.open).order_by(col(Workshop.id).desc())).first()
+
+
 def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | None,
-                    dots: int = 3) -> Workshop:
-    """Open a workshop for the unit in the round, with a fresh join code."""
+                    dots: int = 3, another: bool = False) -> Workshop:
+    """Open a workshop for the unit in the round, with a fresh join code. While one runs, it
+    is returned instead (continue it), unless `another` session is asked for on purpose."""
     if not 1 <= dots <= 10:
         raise InvalidInput(N_("Give each participant 1–10 dots."), field="dots")
+    if not another:
+        running = running_workshop(session, id_of(round_), id_of(unit))
+        if running is not None:
+            return running
     assessment = services.get_or_create_assessment(session, round_, unit, AssessmentKind.workshop)
     if assessment.status == AssessmentStatus.submitted:  # a new workshop continues the unit's
         services.reopen_assessment(session, assessment)
@@ -155,6 +167,13 @@ def workshops_of(session: Session, round_: Round) -> list[Workshop]:
     """The round's workshops, newest first."""
     return list(session.exec(select(Workshop).where(Workshop.round_id == round_.id)
                              .order_by(col(Workshop.created_at).desc())))
+
+
+def earlier_sessions(session: Session, workshop: Workshop) -> int:
+    """How many workshops of the same unit and round came before this one."""
+    return int(session.exec(select(func.count()).select_from(Workshop).where(
+        Workshop.assessment_id == workshop.assessment_id,
+        col(Workshop.id) < workshop.id)).one())
 
 
 def workshops_of_assessment(session: Session, assessment: Assessment) -> list[Workshop]:
@@ -391,7 +410,12 @@ class VoteSummary:
 
 def summarise(choices: list[tuple[str, int | None]], stage_count: int,
               min_votes: int) -> VoteSummary:
-    """Summarise votes (choice, level); fewer than `min_votes` votes keep it hidden."""
+    """Summarise votes (choice, level). Fewer than `min_votes` votes keep it hidden: then the
+    summary holds only the number of votes, so no page, form default or digest built from it
+    can tell anything about the hidden votes."""
+    if len(choices) < min_votes:
+        return VoteSummary(votes=len(choices), by_level=(0,) * stage_count, dont_know=0,
+                           median=None, spread=None, divergent=False, hidden=True)
     levels = [lv for c, lv in choices if c == Choice.level and lv is not None]
     counts = Counter(levels)
     median = Decimal(str(statistics.median(levels))) if levels else None
@@ -400,7 +424,7 @@ def summarise(choices: list[tuple[str, int | None]], stage_count: int,
         votes=len(choices), by_level=tuple(counts.get(i, 0) for i in range(1, stage_count + 1)),
         dont_know=sum(1 for c, _ in choices if c != Choice.level), median=median,
         spread=spread, divergent=spread is not None and spread >= DIVERGENT_SPREAD,
-        hidden=len(choices) < min_votes)
+        hidden=False)
 
 
 Votes = list[tuple[str, int | None]]
@@ -408,9 +432,12 @@ Votes = list[tuple[str, int | None]]
 
 def question_votes(session: Session, workshop: Workshop,
                    question_ids: list[str] | None = None) -> dict[str, Votes]:
-    """Participants' votes per question (anonymous: no respondent ids leave this function)."""
-    query = select(Answer.question_id, Answer.choice, Answer.level).where(
-        Answer.assessment_id == workshop.assessment_id, col(Answer.respondent_id).is_not(None))
+    """This workshop's votes per question (anonymous: no respondent ids leave this function).
+    Another session for the same unit and round shares the workshop assessment but not its
+    participants, so its votes are not counted here."""
+    query = select(Answer.question_id, Answer.choice, Answer.level).join(
+        Participant, col(Participant.respondent_id) == col(Answer.respondent_id)).where(
+        Participant.workshop_id == workshop.id, Answer.assessment_id == workshop.assessment_id)
     if question_ids is not None:
         query = query.where(col(Answer.question_id).in_(question_ids))
     found: dict[str, Votes] = {}
@@ -471,6 +498,13 @@ def _need(session: Session, workshop: Workshop, need_id: int) -> Need:
     if need is None or need.workshop_id != workshop.id:
         raise InvalidInput(N_("There is no such need in this workshop."))
     return need
+
+
+def notes_of(session: Session, workshop: Workshop, participant: Participant) -> list[Need]:
+    """The notes a participant posted in the workshop, oldest first."""
+    return list(session.exec(select(Need).where(
+        Need.workshop_id == workshop.id, Need.participant_id == participant.id)
+        .order_by(col(Need.id))))
 
 
 def merge_needs(session: Session, workshop: Workshop, keep_id: int, other_id: int) -> None:

@@ -15,7 +15,7 @@ from assessment import services
 from assessment.dashboard import RoundOverview, Trends
 from assessment.framework import Factor, Framework, FrameworkRegistry
 from assessment.i18n import Translator
-from assessment.models import Unit, id_of
+from assessment.models import AssessmentKind, Unit, id_of
 from assessment.roadmap import PhaseProgress
 from assessment.scoring import stage_for
 from reports.charts import LineStyle, ScoreFormat
@@ -59,6 +59,10 @@ def score_heat(score: Decimal | None, framework: Framework | None) -> str:
 
 # The heatmap ---------------------------------------------------------------------------
 
+# Marks a measured score that is the workshop consensus (others are the self-assessment's).
+SOURCE_MARK = "✱"
+
+
 @dataclass(frozen=True, slots=True)
 class HeatCell:
     """A unit's factor in the heatmap: its score and stage in the reader's language, colour
@@ -70,6 +74,7 @@ class HeatCell:
     stage: str
     heat: str
     weakest: bool
+    from_workshop: bool = False  # the score is the workshop consensus, not the self-assessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +106,13 @@ def heatmap_rows(t: Translator, overview: RoundOverview) -> list[HeatRow]:
                 found = overview.cell(unit_id, summary.factor.id)
                 value = found.score if found else None
                 level = score_level(value, framework) if value is not None else None
+                source = overview.scores[unit_id].source(summary.factor.id)
                 cells.append(HeatCell(
                     summary.factor.id, value, t.score(value) if value is not None else "",
                     stages[level - 1] if level else "",
                     heat_class(level, framework.stage_count),
-                    unit_id in weakest[summary.factor.id]))
+                    unit_id in weakest[summary.factor.id],
+                    value is not None and source == AssessmentKind.workshop))
         rows.append(HeatRow(item.unit, item.depth, tuple(cells)))
     return rows
 
@@ -117,6 +124,9 @@ def heatmap_cells_html(t: Translator, overview: RoundOverview,
     what the same markup costs in the template (each `{{ }}` there is escaped and wrapped
     on its own), and the dashboard of 200 units stays within twice the time of 20."""
     not_enough = f'<span class="insufficient">{escape(t.gettext("Not enough answers"))}</span>'
+    source = escape(t.gettext("from the workshop consensus"))
+    from_workshop = (f' <span class="source-mark"><span aria-hidden="true">{SOURCE_MARK}</span>'
+                     f'<span class="visually-hidden"> {source}</span></span>')
     mark = escape(t.gettext("weakest"))
     weakest = {}
     for summary in overview.factors:
@@ -133,7 +143,8 @@ def heatmap_cells_html(t: Translator, overview: RoundOverview,
         for cell in row.cells:
             shown = not_enough if cell.score is None else (
                 f'<span class="cell-score">{escape(cell.score_text)}</span> '
-                f'<span class="cell-stage">{escape(cell.stage)}</span>')
+                f'<span class="cell-stage">{escape(cell.stage)}</span>'
+                f'{from_workshop if cell.from_workshop else ""}')
             parts.append(
                 f'<td class="heat {escape(cell.heat)}{" weakest" if cell.weakest else ""}" '
                 f'data-factor="{escape(cell.factor_id)}">{shown}'

@@ -216,12 +216,14 @@ def dashboard_table(session: Session, registry: FrameworkRegistry, organisation:
                      if found and found.stage_level
                      else t.gettext("Not enough answers") if measured
                      else t.gettext("Not measured"))
+            source = overview.scores[unit_id].source(summary.factor.id) if measured else None
             rows.append((item.unit.name, " / ".join(parents), by_id[unit_id].depth,
                          t.text(summary.factor.name), score, stage,
-                         t.gettext("weakest") if unit_id in weakest[summary.factor.id] else ""))
+                         t.gettext("weakest") if unit_id in weakest[summary.factor.id] else "",
+                         _kind_label(t, source) if score is not None and source else ""))
     headers = (t.gettext("Unit"), t.gettext("Parent units"), t.gettext("Depth"),
                t.gettext("Factor"), t.gettext("Score"), t.gettext("Stage"),
-               t.gettext("Weakest link"))
+               t.gettext("Weakest link"), t.gettext("Source"))
     return Table(t.gettext("Units by factor: {round}", round=round_.name), headers,
                  tuple(rows))
 

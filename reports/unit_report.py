@@ -78,6 +78,7 @@ class FactorSection:
     average: Decimal | None
     previous: Decimal | None
     questions: tuple[QuestionTrace, ...]
+    source: AssessmentKind | None = None  # which assessment `result` comes from
 
     @property
     def score(self) -> Decimal | None:
@@ -122,6 +123,11 @@ class UnitReport:
     def empty(self) -> bool:
         """Whether the unit has no answers at all in the round."""
         return self.primary is None
+
+    @property
+    def mixed_sources(self) -> bool:
+        """Whether some scores are the workshop consensus and others the self-assessment."""
+        return len({s.source for s in self.sections if s.score is not None}) > 1
 
     @property
     def has_targets(self) -> bool:
@@ -186,12 +192,13 @@ def _votes(session: Session, framework: Framework, view: services.AssessmentView
            min_votes: int) -> dict[str, VoteSummary]:
     if view is None:
         return {}
-    held = workshops.workshops_of_assessment(session, view.assessment)
-    if not held:
-        return {}
-    # Votes are stored against the assessment, so one workshop's query gives them all.
+    # Each session's votes stay its own: a question shows the votes of the latest session
+    # that voted on it (the one whose discussion the consensus most likely followed).
+    latest: dict[str, workshops.Votes] = {}
+    for held in workshops.workshops_of_assessment(session, view.assessment):  # oldest first
+        latest.update(workshops.question_votes(session, held))
     return {qid: workshops.summarise(votes, framework.stage_count, min_votes)
-            for qid, votes in workshops.question_votes(session, held[0]).items()}
+            for qid, votes in latest.items()}
 
 
 def _previous(session: Session, registry: FrameworkRegistry, organisation: Organisation,
@@ -270,7 +277,12 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
 
     sections = []
     for index, factor in enumerate(framework.factors):
-        result = primary.factors[index] if primary else None
+        # Measured per factor, as the roadmap and dashboard measure: the workshop's consensus
+        # where it scored the factor, otherwise the self-assessment.
+        source = next((kind for kind in (AssessmentKind.workshop, AssessmentKind.self)
+                       if kind in results
+                       and results[kind].factors[index].score.score is not None), primary_kind)
+        result = results[source].factors[index] if source else None
         target = unit_targets.get(factor.id)
         current = result.score.stage_level if result else None
         questions = tuple(QuestionTrace(
@@ -281,7 +293,7 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
             factor=factor, result=result, target=target,
             gap=max(target - current, 0) if target and current else None,
             average=averages.get(factor.id), previous=previous.get(factor.id),
-            questions=questions))
+            questions=questions, source=source))
     return UnitReport(
         organisation_name=organisation.name, unit_name=unit.name, round_name=round_.name,
         framework=framework, framework_version=version.version,

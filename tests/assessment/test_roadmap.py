@@ -52,8 +52,8 @@ def phase_input(kind: str, name: str, **changes: object) -> PhaseInput:
     return PhaseInput(**values)  # type: ignore[arg-type]
 
 
-def test_measured_scores_prefer_the_workshop_consensus(session: Session, framework: Framework,
-                                                       organisation: Organisation) -> None:
+def test_measured_scores_take_the_workshop_consensus_per_factor(
+        session: Session, framework: Framework, organisation: Organisation) -> None:
     alone, together, silent = (make_unit(session, organisation=organisation, name=n)
                                for n in ("Yksin", "Yhdessä", "Hiljainen"))
     round_ = services.create_round(session, organisation, "Kevät", framework)
@@ -71,7 +71,12 @@ def test_measured_scores_prefer_the_workshop_consensus(session: Session, framewo
     assert measured[alone.id].kind == "self" and measured[alone.id].stage(factor.id) == 2
     assert measured[together.id].kind == "workshop"
     assert measured[together.id].stage(factor.id) == 4
-    assert measured[together.id].stage(framework.factors[1].id) is None
+    # A workshop that scored one factor does not hide the self-assessment of the others.
+    assert measured[together.id].source(factor.id) == "workshop"
+    for other in framework.factors[1:]:
+        assert measured[together.id].stage(other.id) == 2, other.id
+        assert measured[together.id].source(other.id) == "self", other.id
+    assert {measured[alone.id].source(f.id) for f in framework.factors} == {"self"}
 
 
 def test_measuring_a_round_takes_the_same_queries_for_any_number_of_units(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from assessment import services, workshops
 from assessment.framework import Framework
-from assessment.models import Answer, AssessmentKind, Target
+from assessment.models import Answer, AssessmentKind, Target, id_of
 from assessment.workshops import StepKind
 from tests.factories import make_organisation, make_unit
 
@@ -156,8 +158,10 @@ def test_ending_the_last_open_workshop_submits_the_workshop_assessment(
     assert round_ is not None and unit is not None
     assessment = session.get(services.Assessment, workshop.assessment_id)
     assert assessment is not None
-    second = workshops.create_workshop(session, round_, unit, by=None)
-    assert second.assessment_id == workshop.assessment_id
+    assert workshops.create_workshop(session, round_, unit, by=None).id == workshop.id, \
+        "a running workshop is continued"
+    second = workshops.create_workshop(session, round_, unit, by=None, another=True)
+    assert second.id != workshop.id and second.assessment_id == workshop.assessment_id
 
     workshops.close_workshop(session, workshop)
     assert assessment.status == "draft", "another workshop of the unit is still open"
@@ -186,7 +190,7 @@ def test_a_seat_is_found_by_code_and_the_token_kept_for_that_workshop(
     round_ = session.get(services.Round, workshop.round_id)
     unit = session.get(services.Unit, workshop.unit_id)
     assert round_ is not None and unit is not None
-    other = workshops.create_workshop(session, round_, unit, by=None)
+    other = workshops.create_workshop(session, round_, unit, by=None, another=True)
     person, token = workshops.join(session, workshop, "A")
     stranger, other_token = workshops.join(session, other, "B")
     wid, oid = workshop.id or 0, other.id or 0
@@ -223,3 +227,88 @@ def test_a_participants_question_view_and_replaced_votes(
     workshops.set_revealed(session, workshop, framework, question, True)
     revealed, mine = workshops.question_for(session, workshop, person, question)
     assert revealed and mine is not None and mine.level == 4
+
+
+def _session_activity(session: Session, workshop: workshops.Workshop, framework: Framework,
+                      levels: list[str]) -> str:
+    """Join len(levels) people who post a need, dot it, vote on the first question and vote a
+    target; the question's id."""
+    question = workshops.agenda(framework)[question_step(framework)].question_id
+    assert question is not None
+    people = [workshops.join(session, workshop, f"P{i}")[0] for i in range(len(levels))]
+    workshops.go_to(session, workshop, framework, 0)
+    need = workshops.post_need(session, workshop, framework, people[0], "Mittarit", None)
+    workshops.go_to(session, workshop, framework, 1)
+    for person in people:
+        workshops.place_dot(session, workshop, framework, person, id_of(need), add=True)
+    workshops.go_to(session, workshop, framework, question_step(framework))
+    for person, level in zip(people, levels, strict=True):
+        workshops.vote(session, workshop, framework, person, question, level)
+    factor = framework.factors[0].id
+    target = next(s.index for s in workshops.agenda(framework)
+                  if s.kind is StepKind.target and s.factor_id == factor)
+    workshops.go_to(session, workshop, framework, target)
+    for person in people:
+        workshops.target_vote(session, workshop, framework, person, factor, "4")
+    session.commit()
+    return question
+
+
+@pytest.mark.parametrize("first_ended", [True, False], ids=["after-the-first", "beside-it"])
+def test_a_second_session_counts_only_its_own_votes_needs_and_dots(
+        session: Session, workshop: workshops.Workshop, framework: Framework,
+        first_ended: bool) -> None:
+    question = _session_activity(session, workshop, framework, ["2", "2", "3", "3"])
+    workshops.record_consensus(session, workshop, framework, question, "2", "Päivä yksi")
+    if first_ended:
+        workshops.close_workshop(session, workshop)
+    round_ = session.get(services.Round, workshop.round_id)
+    unit = session.get(services.Unit, workshop.unit_id)
+    assert round_ is not None and unit is not None
+    second = workshops.create_workshop(session, round_, unit, by=None, another=not first_ended)
+    assert second.id != workshop.id and workshops.earlier_sessions(session, second) == 1
+    session.commit()
+
+    # A new session starts from zero.
+    assert workshops.participant_count(session, second) == 0
+    assert workshops.question_votes(session, second) == {}
+    assert workshops.ranked_needs(session, second) == []
+    assert workshops.target_votes(session, second, framework.factors[0].id) == []
+    # ... and its own activity never mixes with the first session's.
+    _session_activity(session, second, framework, ["5", "5", "4"])
+    assert sorted(lv for _, lv in workshops.question_votes(session, second)[question]) == [4, 5, 5]
+    assert sorted(lv for _, lv in workshops.question_votes(session, workshop)[question]) == \
+        [2, 2, 3, 3]
+    assert workshops.participant_count(session, second) == 3
+    assert [item.dots for item in workshops.ranked_needs(session, second)] == [3]
+    assert workshops.target_votes(session, second, framework.factors[0].id) == [4, 4, 4]
+    summary = workshops.summarise(workshops.question_votes(session, second)[question],
+                                  framework.stage_count, 3)
+    assert summary.suggested_level == 5
+    # The first session's consensus is kept until the second records its own.
+    assessment = session.get(services.Assessment, workshop.assessment_id)
+    assert assessment is not None
+    assert services.own_answers(session, assessment)[question].level == 2
+    workshops.record_consensus(session, second, framework, question, "5", "Päivä kaksi")
+    assert services.own_answers(session, assessment)[question].level == 5
+
+
+@given(levels=st.lists(st.sampled_from(["level", "dont_know", "not_applicable"]), max_size=7),
+       minimum=st.integers(min_value=1, max_value=6), stages=st.integers(3, 7),
+       seed=st.integers(0, 10))
+def test_a_hidden_summary_tells_nothing_but_the_count(levels: list[str], minimum: int,
+                                                      stages: int, seed: int) -> None:
+    choices = [(c, (seed + i) % stages + 1 if c == "level" else None)
+               for i, c in enumerate(levels)]
+    summary = workshops.summarise(choices, stages, minimum)
+    assert summary.votes == len(choices)
+    assert summary.hidden == (len(choices) < minimum)
+    if summary.hidden:
+        assert summary.by_level == (0,) * stages and summary.dont_know == 0
+        assert summary.median is None and summary.spread is None and not summary.divergent
+        assert summary.suggested_level is None
+        # Two different hidden vote sets give the same summary: nothing tells them apart.
+        other = [(c, stages if c == "level" else None) for c, _ in choices]
+        assert workshops.summarise(other, stages, minimum) == summary
+    else:
+        assert sum(summary.by_level) + summary.dont_know == len(choices)

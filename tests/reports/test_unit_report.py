@@ -72,10 +72,14 @@ def test_the_report_traces_each_score_to_its_answers_and_votes(
     assert first.self_answer is not None and first.self_answer.note == HOSTILE_NOTE
     assert first.votes is not None and first.votes.by_level == (1, 0, 1, 1, 0)
     assert first.votes.divergent and not first.votes.hidden
-    # Factors the workshop did not reach keep their self-assessment answers, not a score.
+    # Factors the workshop did not reach are measured by the self-assessment, as the
+    # dashboard and roadmap measure them, and the report says which source each came from.
+    assert goals.source == AssessmentKind.workshop
     listening = report.sections[4]
-    assert listening.score is None and listening.questions[0].workshop_answer is None
+    assert listening.score == Decimal("2.4") and listening.source == AssessmentKind.self
+    assert listening.questions[0].workshop_answer is None
     assert listening.questions[0].self_answer is not None
+    assert report.mixed_sources
     assert report.comparison is not None
     assert report.comparison[0].self_score == Decimal("2.4")
     assert report.comparison[0].workshop_score == Decimal("3.5")

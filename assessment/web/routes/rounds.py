@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from assessment import services, workshops
-from assessment.models import Organisation
+from assessment.models import Organisation, WorkshopStatus
 from assessment.policy import Action
 from assessment.web.access import RoundRead, RoundUnitWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
@@ -37,7 +37,9 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
         "can_run_workshops": may(viewer, "workshop", Action.write, org_id),
         "can_see_workshops": may(viewer, "workshop", Action.read, org_id),
         "can_export": may(viewer, "export", Action.read, org_id),
-        "workshops": workshops.workshops_of(session, round_),
+        "workshops": (found := workshops.workshops_of(session, round_)),
+        # Newest first, so the newest open session of a unit wins.
+        "running": {w.unit_id: w for w in reversed(found) if w.status == WorkshopStatus.open},
         "unit_names": {item.unit.id: item.unit.name for item in tree},
         "assessments": assessments, "counts": counts,
         "question_count": sum(len(f.questions) for f in framework.factors),

@@ -150,13 +150,15 @@ def _min_votes(request: Request) -> int:
 
 @router.post("/rounds/{round_id}/units/{unit_id}/workshops")
 def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
-                    dots: Text = None) -> Response:
-    """Open a workshop for the unit in the round and show the facilitator's console."""
+                    dots: Text = None, another: Text = None) -> Response:
+    """Open a workshop for the unit in the round and show the facilitator's console (the
+    running one, unless `another` session is asked for on purpose)."""
     try:
         count = int(dots) if dots else 3
     except ValueError:
         count = 0
-    workshop = workshops.create_workshop(session, target.round, target.unit, by=user, dots=count)
+    workshop = workshops.create_workshop(session, target.round, target.unit, by=user, dots=count,
+                                         another=another == "1")
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
 
@@ -177,6 +179,7 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
     answers = services.own_answers(session, session.get(services.Assessment,
                                                         workshop.assessment_id))  # type: ignore[arg-type]
     values.update(unit=unit, round=round_, consensus=answers, message=message,
+                  earlier_sessions=workshops.earlier_sessions(session, workshop),
                   targets=workshops.targets_for(session, workshop.round_id, workshop.unit_id),
                   join_url=str(request.url_for("show_join")) + f"?code={workshop.code}")
     if values["step"].kind is workshops.StepKind.wrapup:
@@ -358,12 +361,15 @@ def _mine(vote: services.ParsedAnswer | None) -> str | None:
 
 def _participant_page(request: Request, session: SessionDep, t: Translator,
                       registry: RegistryDep, seat: Seat, *, message: str | None = None,
-                      status: int = 200) -> Response:
+                      status: int = 200, typed: str | None = None) -> Response:
+    """The participant's screen; `typed` is a refused note, offered again to send."""
     workshop, participant = seat.workshop, seat.participant
     framework = _framework(session, registry, workshop)
     values = _step_basics(workshop, framework)
     step = values["step"]
-    mine, my_needs, dots_left = None, [], 0
+    mine, my_needs, dots_left, my_notes = None, [], 0, []
+    if step.kind is workshops.StepKind.needs:
+        my_notes = workshops.notes_of(session, workshop, participant)
     if step.question_id:
         revealed, vote = workshops.question_for(session, workshop, participant,
                                                 step.question_id)
@@ -380,7 +386,7 @@ def _participant_page(request: Request, session: SessionDep, t: Translator,
         dots_left = workshop.dots_per_participant - workshops.dots_used(session, workshop,
                                                                         participant)
     values.update(participant=participant, mine=mine, message=message, my_needs=my_needs,
-                  dots_left=dots_left, vote_saved=False)
+                  dots_left=dots_left, vote_saved=False, typed=typed, my_notes=my_notes)
     if step.question_id and message is None and status == 200 and wants_fragment(request):
         return _shared_question_step(request, t, values)
     return request.app.state.pages.page(request, t, "participant.html", values,
@@ -452,23 +458,25 @@ def _participant_screen(request: Request, seat: Seat) -> Response:
 
 
 def _refused(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
-             seat: Seat, exc: ServiceError) -> Response:
-    """The participant's whole step again, with why the post was refused."""
+             seat: Seat, exc: ServiceError, typed: str | None = None) -> Response:
+    """The participant's whole step again, with why the post was refused (and what they
+    typed, to send again)."""
     session.rollback()
     response = _participant_page(request, session, t, registry, seat,
                                  message=t.gettext(exc.message, **exc.params),
-                                 status=exc.status)
+                                 status=exc.status, typed=typed)
     # The step may have moved on: swap the whole step, whatever part the form targeted.
     response.headers.update({"HX-Retarget": "#step", "HX-Reswap": "outerHTML"})
     return response
 
 
 def _participant_action(request: Request, session: SessionDep, t: Translator,
-                        registry: RegistryDep, seat: Seat, action: Any) -> Response:
+                        registry: RegistryDep, seat: Seat, action: Any,
+                        typed: str | None = None) -> Response:
     try:
         action(_framework(session, registry, seat.workshop))
     except ServiceError as exc:
-        return _refused(request, session, t, registry, seat, exc)
+        return _refused(request, session, t, registry, seat, exc, typed)
     session.commit()
     if not wants_fragment(request):
         return see_other(f"/w/{seat.workshop.code}")
@@ -517,7 +525,7 @@ def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry:
     return _participant_action(
         request, session, t, registry, seat,
         lambda fw: workshops.post_need(session, seat.workshop, fw, seat.participant, text,
-                                       factor_id))
+                                       factor_id), typed=text)
 
 
 @router.post("/w/{code}/needs/{need_id}/dots")

@@ -211,15 +211,16 @@ def test_the_dashboard_table_as_csv_and_xlsx(app: FastAPI, as_user, db: Session,
     assert response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Unit", "Parent units", "Depth", "Factor", "Score", "Stage",
-                       "Weakest link"]
+                       "Weakest link", "Source"]
     factors = len(framework.factors)
     assert len(rows) == 1 + 4 * factors  # every unit, every factor
     by_key = {(r[0], r[3]): r for r in rows[1:]}
     assert by_key[("Chat", "Setting goals")] == [
-        "Chat", "Asiakaspalvelu", "1", "Setting goals", "1.8", "First steps", "weakest"]
+        "Chat", "Asiakaspalvelu", "1", "Setting goals", "1.8", "First steps", "weakest",
+        "Self-assessment"]
     assert by_key[("Asiakaspalvelu", "Setting goals")][1:] == [
-        "", "0", "Setting goals", "2.4", "Ad hoc", ""]
-    assert by_key[("Viestintä", "Listening")][4:] == ["", "Not measured", ""]
+        "", "0", "Setting goals", "2.4", "Ad hoc", "", "Self-assessment"]
+    assert by_key[("Viestintä", "Listening")][4:] == ["", "Not measured", "", ""]
     listening = sorted(r[0] for r in rows[1:] if r[3] == "Listening" and r[6])
     assert listening == ["Asiakaspalvelu", "Markkinointi"]  # a tie: both are marked
 

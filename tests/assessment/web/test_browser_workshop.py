@@ -260,3 +260,37 @@ def test_a_live_workshop_from_join_to_wrap_up(server: Site, browser: Browser,
 
     for context in [facilitator, phone_context, laptop_context, mia_context]:
         context.close()
+
+
+def test_a_refused_note_says_why_on_the_phone_and_keeps_the_text(server: Site,
+                                                                  browser: Browser) -> None:
+    facilitator = new_context(browser)
+    console = facilitator.new_page()
+    sign_in(console, server.base, "konsultti@example.com")
+    console.goto(f"{server.base}/rounds/{server.round_id}")
+    console.get_by_role("button", name=re.compile("Start a workshop.*Asiakaspalvelu")).click()
+    found = re.search(r"Join code ([A-Z0-9]{6})", console.locator("p.meta").inner_text())
+    assert found is not None
+    phone_context = new_context(browser, **PHONE)
+    phone = phone_context.new_page()
+    phone.goto(f"{server.base}/join?code={found.group(1)}")
+    join(phone, "Aino")
+    notes = [f"Tarve {i}" for i in range(1, 7)]
+    for note in notes:
+        post_need(phone, note)
+    expect(phone.locator("ul.my-notes li")).to_have_text(notes)  # their own notes, listed
+
+    # The seventh within a minute is refused (429): the phone says so where the user looks,
+    # keeps the text to send again, and never says "Saved".
+    phone.get_by_label(NOTE).fill("Seitsemäs tarve")
+    with phone.expect_response(lambda r: r.request.method == "POST") as posted:
+        phone.get_by_role("button", name="Post").click()
+    assert posted.value.status == 429
+    status = phone.locator("#step [role=status]")
+    expect(status).to_have_text("You are posting very fast. Wait a minute and try again.")
+    expect(status).to_have_class("alert")
+    expect(phone.get_by_label(NOTE)).to_have_value("Seitsemäs tarve")
+    expect(phone.get_by_text("Saved", exact=True)).to_have_count(0)
+    expect(phone.locator("ul.my-notes li")).to_have_count(6)
+    for context in [facilitator, phone_context]:
+        context.close()

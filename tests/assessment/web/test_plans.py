@@ -63,7 +63,7 @@ def test_targets_by_hand_show_gaps_here_and_on_the_results(client: TestClient, d
     plan = client.get(saved.headers["location"]).text
     rows = gap_rows(plan)
     score, current, _, gap = rows[first.name["en"]]
-    assert (score, current, gap) == ("2.0", "Ad hoc", "2 stages")
+    assert (score, current, gap) == ("2.0", "Ad hoc (self-assessment)", "2 stages")
     chosen = BeautifulSoup(plan, "html.parser").select_one(
         f"select[name=target-{first.id}] option[selected]")
     assert chosen is not None and chosen["value"] == "4"

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from assessment import services, workshops
 from assessment.framework import Framework
-from assessment.models import Assessment, Workshop
+from assessment.models import Assessment, Unit, Workshop
 from tests.conftest import set_cookie
 from tests.factories import make_organisation, make_unit
 
@@ -98,3 +98,48 @@ def test_workshop_results_without_needs_say_so_in_finnish(client: TestClient, db
     assert page.status_code == 200
     assert "Työpajan tulokset" in page.text
     assert BeautifulSoup(page.text, "html.parser").select_one("ol.needs-ranked") is None
+
+
+def test_a_partial_workshop_replaces_only_the_factors_it_scored(
+        client: TestClient, db: Session, framework: Framework) -> None:
+    first = framework.factors[0]
+    own, workshop = setup(db, framework, self_level=2, consensus={first.id: 4})
+    unit = db.get(Unit, own.unit_id)
+    assert unit is not None
+    dashboard = client.get(f"/organisations/{unit.organisation_id}/dashboard")
+    cells = BeautifulSoup(dashboard.text, "html.parser").select("td.heat")
+    by_factor = {td["data-factor"]: td.get_text(" ", strip=True) for td in cells}
+    assert by_factor[first.id].startswith("4.0") and "from the workshop consensus" in \
+        by_factor[first.id]
+    for other in framework.factors[1:]:
+        assert by_factor[other.id].startswith("2.0"), "the self-assessment still counts"
+        assert "workshop" not in by_factor[other.id]
+    table = client.get(f"/organisations/{unit.organisation_id}/export/dashboard.csv").text
+    lines = [line for line in table.splitlines()[1:] if line]
+    assert sum(line.endswith(",Workshop") for line in lines) == 1
+    assert sum(line.endswith(",Self-assessment") for line in lines) == len(framework.factors) - 1
+    plan = BeautifulSoup(client.get(f"/units/{unit.id}/plan?round={own.round_id}").text,
+                         "html.parser").get_text(" ")
+    assert "(workshop consensus)" in plan and "(self-assessment)" in plan
+
+    # The console warns at the wrap-up what ending the workshop will and will not replace.
+    wrapup = workshops.agenda(framework)[-1].index
+    assert client.post(f"/workshops/{workshop.id}/step", data={"index": str(wrapup)},
+                       follow_redirects=False).status_code == 303
+    console = BeautifulSoup(client.get(f"/workshops/{workshop.id}").text, "html.parser")
+    replaces, keeps = console.select_one("#end-replaces"), console.select_one("#end-keeps")
+    assert replaces is not None and first.name["en"] in replaces.get_text()
+    assert keeps is not None and framework.factors[1].name["en"] in keeps.get_text()
+    assert first.name["en"] not in keeps.get_text()
+
+
+def test_reopening_the_workshop_result_is_labelled_as_the_workshops(
+        client: TestClient, db: Session, framework: Framework) -> None:
+    _, workshop = setup(db, framework, self_level=2, consensus={framework.factors[0].id: 3})
+    workshops.close_workshop(db, workshop)
+    db.commit()
+    reopened = client.post(f"/assessments/{workshop.assessment_id}/reopen")
+    assert reopened.status_code == 200
+    heading = BeautifulSoup(reopened.text, "html.parser").select_one("h1")
+    assert heading is not None and heading.get_text().startswith("Workshop assessment")
+    assert "Self-assessment" not in heading.get_text()

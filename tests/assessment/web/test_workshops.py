@@ -349,7 +349,7 @@ def test_a_participant_of_one_workshop_must_join_another(app: FastAPI, client: T
     round_ = db.get(services.Round, first.round_id)
     unit = db.get(services.Unit, first.unit_id)
     assert round_ is not None and unit is not None
-    second = workshops.create_workshop(db, round_, unit, by=None)
+    second = workshops.create_workshop(db, round_, unit, by=None, another=True)
     db.commit()
     phone = participant(app, first.code)
     token = phone.cookies.get(f"wp{first.id}")
@@ -360,3 +360,69 @@ def test_a_participant_of_one_workshop_must_join_another(app: FastAPI, client: T
     assert phone.get(f"/w/{second.code}", follow_redirects=False).status_code == 303
     assert phone.get("/w/NOPE99", follow_redirects=False).status_code == 404
     phone.close()
+
+
+def test_the_round_page_continues_a_running_workshop_and_starts_another_on_purpose(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    first = start(client, db, framework)
+    page = BeautifulSoup(client.get(f"/rounds/{first.round_id}").text, "html.parser")
+    continued = [a for a in page.select("a.button") if a["href"] == f"/workshops/{first.id}"]
+    assert continued and "Continue the workshop" in continued[0].get_text()
+    again = client.post(f"/rounds/{first.round_id}/units/{first.unit_id}/workshops",
+                        follow_redirects=False)
+    assert again.headers["location"] == f"/workshops/{first.id}", "no parallel session by accident"
+    assert len(db.exec(select(Workshop)).all()) == 1
+    phone = participant(app, first.code)
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    go(client, first, index)
+    assert phone.post(f"/w/{first.code}/votes/{question}", data={"choice": "2"},
+                      headers=HX).status_code == 200
+
+    another = client.post(f"/rounds/{first.round_id}/units/{first.unit_id}/workshops",
+                          data={"another": "1"}, follow_redirects=False)
+    second = db.exec(select(Workshop).where(Workshop.id != first.id)).one()
+    assert another.headers["location"] == f"/workshops/{second.id}"
+    go(client, second, index)
+    console = text_of(client.get(f"/workshops/{second.id}"))
+    assert "later session" in console and "0 participants" in console and "0 votes" in console
+    assert "1 vote" in text_of(client.get(f"/workshops/{first.id}"))
+    phone.close()
+
+
+def test_hidden_votes_leave_no_trace_in_the_consensus_and_target_forms(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    minimum = app.state.settings.workshop_min_votes
+    workshop = start(client, db, framework)
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    factor = framework.factors[0].id
+    target = next(s.index for s in workshops.agenda(framework)
+                  if s.kind is StepKind.target and s.factor_id == factor)
+    phones = []
+    for count in range(minimum + 1):
+        if count:
+            phones.append(participant(app, workshop.code))
+            go(client, workshop, index)
+            client.post(f"/workshops/{workshop.id}/reveal",
+                        data={"question_id": question, "hide": "1"})  # re-open voting
+            assert phones[-1].post(f"/w/{workshop.code}/votes/{question}",
+                                   data={"choice": "4"}, headers=HX).status_code == 200
+            client.post(f"/workshops/{workshop.id}/reveal", data={"question_id": question})
+            go(client, workshop, target)
+            assert phones[-1].post(f"/w/{workshop.code}/targets/{factor}",
+                                   data={"level": "5"}, headers=HX).status_code == 200
+        for step, select_id in ((index, "consensus-level"), (target, "target-level")):
+            go(client, workshop, step)
+            for response in (client.get(f"/workshops/{workshop.id}"),
+                             client.get(f"/workshops/{workshop.id}/projector"),
+                             *(phone.get(f"/w/{workshop.code}") for phone in phones)):
+                soup = BeautifulSoup(response.text, "html.parser")
+                chosen = soup.select(f"#{select_id} option[selected]")
+                if count < minimum:
+                    assert chosen == [] and "Median" not in soup.get_text(), (count, step)
+                    assert "●" not in soup.get_text(), (count, step)
+                elif response.request.url.path == f"/workshops/{workshop.id}":
+                    assert chosen, (count, step)
+    for phone in phones:
+        phone.close()
