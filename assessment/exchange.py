@@ -212,6 +212,7 @@ class WorkshopData(_Strict):
     step_index: Position
     version: Position
     dots_per_participant: Annotated[int, Field(ge=1, le=10)]
+    targets_per_factor: bool = False  # absent in files written before it existed
     created_at: When
     closed_at: When | None
     participants: list[ParticipantData]
@@ -485,7 +486,8 @@ class _Exporter:
         return WorkshopData(
             unit=self.unit_key[w.unit_id], code=w.code, status=WorkshopStatus(w.status),
             step_index=w.step_index, version=w.version,
-            dots_per_participant=w.dots_per_participant, created_at=_utc(w.created_at),
+            dots_per_participant=w.dots_per_participant,
+            targets_per_factor=w.targets_per_factor, created_at=_utc(w.created_at),
             closed_at=_utc_or_none(w.closed_at),
             participants=[ParticipantData(key=pkey[id_of(p)],
                                           respondent=self.respondent_key[p.respondent_id],
@@ -946,7 +948,8 @@ class _Importer:
                        unit_id=self.units[data.unit], assessment_id=assessment_id,
                        code=data.code, status=data.status, step_index=data.step_index,
                        version=data.version, dots_per_participant=data.dots_per_participant,
-                       created_by=None, created_at=_stored(data.created_at),
+                       targets_per_factor=data.targets_per_factor, created_by=None,
+                       created_at=_stored(data.created_at),
                        closed_at=_stored_or_none(data.closed_at))
         self.add_all([row])
         workshop_id = id_of(row)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -288,6 +289,8 @@ class Workshop(SQLModel, table=True):
     # Bumped on every change participants must see; their polls compare it.
     version: int = 0
     dots_per_participant: int = 3
+    # The target step of each factor right after its questions, or all of them at the end.
+    targets_per_factor: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None

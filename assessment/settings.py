@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="A vote distribution is shown only when at least this many people voted "
         "(anonymity).",
     )
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The address participants' phones reach the app at (for example "
+        "http://192.168.1.20:8000 when serving from a laptop in the client's room): the join "
+        "address and QR code on the projector use it. Unset: the address the browser used.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )

@@ -83,19 +83,36 @@ class Step:
     question_id: str | None = None
 
 
-def agenda(framework: Framework) -> list[Step]:
-    """Needs, dot voting, every question factor by factor, a target per factor, wrap-up."""
+def _steps(framework: Framework, targets_per_factor: bool,
+           ) -> list[tuple[StepKind, str | None, str | None]]:
     steps: list[tuple[StepKind, str | None, str | None]] = [
         (StepKind.needs, None, None), (StepKind.needs_vote, None, None)]
-    steps += [(StepKind.question, f.id, q.id) for f in framework.factors for q in f.questions]
-    steps += [(StepKind.target, f.id, None) for f in framework.factors]
+    for factor in framework.factors:
+        steps += [(StepKind.question, factor.id, q.id) for q in factor.questions]
+        if targets_per_factor:
+            steps.append((StepKind.target, factor.id, None))
+    if not targets_per_factor:
+        steps += [(StepKind.target, f.id, None) for f in framework.factors]
     steps.append((StepKind.wrapup, None, None))
-    return [Step(i, kind, fid, qid) for i, (kind, fid, qid) in enumerate(steps)]
+    return steps
 
 
-def step_at(framework: Framework, index: int) -> Step:
+def agenda(framework: Framework, *, targets_per_factor: bool = False) -> list[Step]:
+    """Needs, dot voting, every question factor by factor, a target per factor (after each
+    factor's questions, or all at the end), wrap-up."""
+    return [Step(i, kind, fid, qid)
+            for i, (kind, fid, qid) in enumerate(_steps(framework, targets_per_factor))]
+
+
+def workshop_agenda(workshop: Workshop, framework: Framework) -> list[Step]:
+    """The agenda of this workshop (its targets where it placed them)."""
+    return agenda(framework, targets_per_factor=workshop.targets_per_factor)
+
+
+def step_at(framework: Framework, index: int, *, targets_per_factor: bool = False) -> Step:
     """The agenda's step at `index` (clamped to the agenda), without building the agenda:
     every vote and every screen asks for the current step."""
+    per_factor = 1 if targets_per_factor else 0
     last = 2 + sum(len(f.questions) for f in framework.factors) + len(framework.factors)
     index = min(max(index, 0), last)
     rest = index - 2
@@ -104,15 +121,94 @@ def step_at(framework: Framework, index: int) -> Step:
     for factor in framework.factors:
         if rest < len(factor.questions):
             return Step(index, StepKind.question, factor.id, factor.questions[rest].id)
-        rest -= len(factor.questions)
-    if rest < len(framework.factors):
+        if per_factor and rest == len(factor.questions):
+            return Step(index, StepKind.target, factor.id)
+        rest -= len(factor.questions) + per_factor
+    if not per_factor and rest < len(framework.factors):
         return Step(index, StepKind.target, framework.factors[rest].id)
     return Step(index, StepKind.wrapup)
 
 
 def current_step(workshop: Workshop, framework: Framework) -> Step:
     """The step the workshop is on."""
-    return step_at(framework, workshop.step_index)
+    return step_at(framework, workshop.step_index,
+                   targets_per_factor=workshop.targets_per_factor)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a question step stands: the question's number in the agenda and in its factor,
+    and the factor's number."""
+
+    question: int
+    questions: int
+    in_factor: int
+    factor_questions: int
+    factor: int
+    factors: int
+
+
+def position(framework: Framework, step: Step) -> Position | None:
+    """The question's position ("Question 7 of 40"), or None for a step without a question."""
+    if step.question_id is None:
+        return None
+    number = 0
+    for f_index, factor in enumerate(framework.factors):
+        for q_index, question in enumerate(factor.questions):
+            number += 1
+            if question.id == step.question_id:
+                return Position(number, sum(len(f.questions) for f in framework.factors),
+                                q_index + 1, len(factor.questions), f_index + 1,
+                                len(framework.factors))
+    return None
+
+
+@dataclass(frozen=True)
+class FactorProgress:
+    """A factor's part of the agenda on the console: its question steps, how many have a
+    recorded consensus, its target step and whether the workshop is inside it now."""
+
+    factor_id: str
+    steps: tuple[Step, ...]
+    agreed: int
+    target: Step | None
+    current: bool
+
+
+def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
+                     current: Step) -> list[FactorProgress]:
+    """The agenda's question and target steps grouped by factor, with their progress."""
+    grouped = []
+    for factor in framework.factors:
+        questions = tuple(s for s in steps if s.kind is StepKind.question
+                          and s.factor_id == factor.id)
+        target = next((s for s in steps if s.kind is StepKind.target
+                       and s.factor_id == factor.id), None)
+        grouped.append(FactorProgress(
+            factor.id, questions, sum(1 for s in questions if s.question_id in agreed), target,
+            current.factor_id == factor.id))
+    return grouped
+
+
+def _dots(dots: int) -> int:
+    if not 1 <= dots <= 10:
+        raise InvalidInput(N_("Give each participant 1–10 dots."), field="dots")
+    return dots
+
+
+def change_settings(session: Session, workshop: Workshop, framework: Framework, *, dots: int,
+                    targets_per_factor: bool) -> None:
+    """Change the dots per participant and where the target steps are; the workshop stays on
+    the step it is on (a dot already placed stays placed)."""
+    _require_open(workshop)
+    workshop.dots_per_participant = _dots(dots)
+    here = current_step(workshop, framework)
+    workshop.targets_per_factor = targets_per_factor
+    moved = workshop_agenda(workshop, framework)
+    workshop.step_index = next(s.index for s in moved if (s.kind, s.factor_id, s.question_id)
+                               == (here.kind, here.factor_id, here.question_id))
+    _bump(session, workshop)
+    session.flush()
 
 
 def _hash(token: str) -> str:
@@ -139,11 +235,11 @@ def running_workshop(session: Session, round_id: int, unit_id: int) -> Workshop 
 
 
 def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | None,
-                    dots: int = 3, another: bool = False) -> Workshop:
+                    dots: int = 3, another: bool = False,
+                    targets_per_factor: bool = False) -> Workshop:
     """Open a workshop for the unit in the round, with a fresh join code. While one runs, it
     is returned instead (continue it), unless `another` session is asked for on purpose."""
-    if not 1 <= dots <= 10:
-        raise InvalidInput(N_("Give each participant 1–10 dots."), field="dots")
+    _dots(dots)
     if not another:
         running = running_workshop(session, id_of(round_), id_of(unit))
         if running is not None:
@@ -157,7 +253,8 @@ def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | N
             break
     workshop = Workshop(organisation_id=round_.organisation_id, round_id=id_of(round_),
                         unit_id=id_of(unit), assessment_id=id_of(assessment), code=code,
-                        dots_per_participant=dots, created_by=by.id if by else None)
+                        dots_per_participant=dots, targets_per_factor=targets_per_factor,
+                        created_by=by.id if by else None)
     session.add(workshop)
     session.flush()
     return workshop
@@ -185,7 +282,7 @@ def workshops_of_assessment(session: Session, assessment: Assessment) -> list[Wo
 def go_to(session: Session, workshop: Workshop, framework: Framework, index: int) -> Step:
     """Move the workshop to an agenda step (participants follow)."""
     _require_open(workshop)
-    steps = agenda(framework)
+    steps = workshop_agenda(workshop, framework)
     if not 0 <= index < len(steps):
         raise InvalidInput(N_("There is no such step in the agenda."))
     workshop.step_index = index

@@ -67,6 +67,8 @@ class RadarChart:
     core_label: str | None = None
     core_values: tuple[float | None, ...] = ()
     number_format: NumberFormat = field(default=one_decimal)
+    # Every text this many times its usual size (a projector's wrap-up uses more than 1).
+    text_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if len(self.axes) < 2:
@@ -108,9 +110,11 @@ def _draw(chart: RadarChart) -> Figure:
     extent = 2 * RADIUS / 72 / side
     axes = cast(PolarAxes, figure.add_axes(
         ((1 - extent) / 2, (1 - extent) / 2, extent, extent), projection="polar"))
-    hole = CORE_FRACTION if chart.core_label else 0.0
+    # Larger text needs a larger badge for the core factor's name.
+    hole = min(CORE_FRACTION * chart.text_scale, 0.45) if chart.core_label else 0.0
+    scale = chart.text_scale
     _grid(axes, chart, angles, hole)
-    labels = _axis_labels(chart.axes, angles)
+    labels = _axis_labels(chart.axes, angles, scale)
     for number, label in enumerate(labels):
         _text_block(axes, label.rows, (label.angle, top), "data", label.offset,
                     label.horizontal, f"axis-{number}")
@@ -119,12 +123,12 @@ def _draw(chart: RadarChart) -> Figure:
         _core_badge(axes, chart, hole)
     # An invisible strut keeps the cropped width at least this wide, so text comes out the same
     # size whichever framework's chart a page shows at 100% width.
-    half = (RADIUS + MIN_LABEL_ROOM) / (2 * RADIUS)
+    half = (RADIUS + MIN_LABEL_ROOM * scale) / (2 * RADIUS)
     figure.add_artist(Rectangle((0.5 - half, 0.5), 2 * half, 0.0, transform=axes.transAxes,
                                 fill=False, linewidth=0.0, clip_on=False))
     if drawn:
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, _legend_top(labels)),
-                    ncols=min(2, len(drawn)), frameon=False, fontsize=LEGEND_FONT,
+                    ncols=min(2, len(drawn)), frameon=False, fontsize=LEGEND_FONT * scale,
                     handlelength=3.2, columnspacing=2.0)
     return figure
 
@@ -143,7 +147,8 @@ def _grid(axes: PolarAxes, chart: RadarChart, angles: list[float], hole: float) 
     axes.spines["polar"].set_linewidth(0.8)
     between = math.pi / len(angles)  # halfway between the first two axes
     for level, name in enumerate(chart.levels, start=1):
-        axes.text(between, level, name, fontsize=RING_FONT, color=MUTED, ha="center",
+        axes.text(between, level, name, fontsize=RING_FONT * chart.text_scale, color=MUTED,
+                  ha="center",
                   va="center", zorder=2.5,
                   bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
                         "edgecolor": "none", "alpha": 0.85})
@@ -265,15 +270,17 @@ def _alignment(angle: float) -> tuple[str, str]:
     return horizontal, vertical
 
 
-def _axis_labels(names: tuple[str, ...], angles: list[float]) -> list[_AxisLabel]:
+def _axis_labels(names: tuple[str, ...], angles: list[float],
+                 scale: float = 1.0) -> list[_AxisLabel]:
     """Wrapped labels facing their axes, each moved outwards until it overlaps no other."""
     placed: list[_AxisLabel] = []
+    size = AXIS_FONT * scale
     for name, angle in zip(names, angles, strict=True):
         lines = wrap_lines(name, AXIS_WRAP)
-        rows = _stack([(line, AXIS_FONT, "normal", LINE_SPACING * AXIS_FONT) for line in lines])
+        rows = _stack([(line, size, "normal", LINE_SPACING * size) for line in lines])
         label = _AxisLabel(rows, angle, RADIUS + LABEL_PAD, *_alignment(angle),
-                           width=max(_width(line, AXIS_FONT) for line in lines),
-                           height=len(lines) * LINE_SPACING * AXIS_FONT)
+                           width=max(_width(line, size) for line in lines),
+                           height=len(lines) * LINE_SPACING * size)
         # With many axes, neighbours' labels would overlap: step this one further out.
         for _ in range(20):
             if not any(_overlap(label.box, other.box) for other in placed):
@@ -304,7 +311,8 @@ def _core_badge(axes: PolarAxes, chart: RadarChart, hole: float) -> None:
     values = _core_values(chart)
     # Two values to a line, in legend order, so three or more series still fit.
     value_lines = [" / ".join(values[i:i + 2]) for i in range(0, len(values), 2)]
-    rows = _fit_core(chart.core_label or "", value_lines, RADIUS * hole - 4.0)
+    rows = _fit_core(chart.core_label or "", value_lines, RADIUS * hole - 4.0,
+                     chart.text_scale)
     _text_block(axes, rows, (0.5, 0.5), "axes fraction", (0.0, 0.0), "center", _CORE_GID)
 
 
@@ -312,29 +320,32 @@ def _core_values(chart: RadarChart) -> list[str]:
     return [chart.number_format(v) if v is not None else "–" for v in chart.core_values]
 
 
-def _core_rows(name_lines: list[str], size: float, value_lines: list[str]) -> list[Row]:
+def _core_rows(name_lines: list[str], size: float, value_lines: list[str],
+               value_size: float = CORE_VALUE_FONT) -> list[Row]:
     return _stack([(line, size, "normal", LINE_SPACING * size) for line in name_lines]
-                  + [(line, CORE_VALUE_FONT, "bold", LINE_SPACING * CORE_VALUE_FONT + 2.0)
+                  + [(line, value_size, "bold", LINE_SPACING * value_size + 2.0)
                      for line in value_lines])
 
 
-def _fit_core(name: str, value_lines: list[str], radius: float) -> list[Row]:
+def _fit_core(name: str, value_lines: list[str], radius: float,
+              scale: float = 1.0) -> list[Row]:
     """The largest name size and widest wrapping that fit the badge; else a shortened name."""
     tries = [wrap_lines(name, width) for width in CORE_WRAPS]
+    value_size = CORE_VALUE_FONT * scale
     for size in CORE_NAME_SIZES:
         for lines in tries:
-            rows = _core_rows(lines, size, value_lines)
+            rows = _core_rows(lines, size * scale, value_lines, value_size)
             if _fits(rows, radius):
                 return rows
     # The full name is still in the badge's tooltip.
-    size = CORE_NAME_SIZES[-1]
+    size = CORE_NAME_SIZES[-1] * scale
     for most in (3, 2, 1):
         lines = textwrap.wrap(name, CORE_WRAPS[-2], max_lines=most, placeholder=" …",
                               break_on_hyphens=False)
-        rows = _core_rows(lines, size, value_lines)
+        rows = _core_rows(lines, size, value_lines, value_size)
         if _fits(rows, radius):
             return rows
-    return _core_rows([], size, value_lines)
+    return _core_rows([], size, value_lines, value_size)
 
 
 def _fits(rows: list[Row], radius: float) -> bool:

@@ -62,6 +62,7 @@ def _step_basics(workshop: Workshop, framework: Framework) -> dict[str, Any]:
         "factor": framework.factor(step.factor_id) if step.factor_id else None,
         "question": framework.question(step.question_id)[1] if step.question_id else None,
         "closed": workshop.status == WorkshopStatus.closed, "agenda": (),
+        "position": workshops.position(framework, step),
         "participants": None, "summary": None, "revealed": False, "votes": 0, "needs": [],
     }
 
@@ -71,7 +72,7 @@ def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
     """What the console and the projector show of the current step: the agenda and counts."""
     values = _step_basics(workshop, framework)
     step, factor, question = values["step"], values["factor"], values["question"]
-    values.update(agenda=workshops.agenda(framework),
+    values.update(agenda=workshops.workshop_agenda(workshop, framework),
                   participants=workshops.participant_count(session, workshop))
     if question is not None:
         votes = workshops.question_votes(session, workshop, [question.id]).get(question.id, [])
@@ -89,8 +90,12 @@ def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
     return values
 
 
+# The projector's radar is read from the back of the room: its text is drawn larger.
+PROJECTOR_TEXT_SCALE = 1.6
+
+
 def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Translator,
-            min_votes: int) -> dict[str, Any]:
+            min_votes: int, text_scale: float = 1.0) -> dict[str, Any]:
     assessment = session.get(services.Assessment, workshop.assessment_id)
     assert assessment is not None
     scores = services.score_assessment(framework, services.own_answers(session, assessment))
@@ -115,7 +120,7 @@ def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Tr
         core_label=t.text(core[0].name) if core else None,
         core_values=(value(core[1]), float(targets[core[0].id]) if core[0].id in targets
                      else None) if core else (),
-        number_format=ScoreFormat.of(t))
+        number_format=ScoreFormat.of(t), text_scale=text_scale)
     # The console and the projector poll this every 2 s: the drawing comes from the cache.
     return {"scores": list(zip(framework.factors, scores, strict=True)), "targets": targets,
             "divergent": [d for d in divergent if d[2].divergent and not d[2].hidden],
@@ -141,6 +146,14 @@ def _unchanged(request: Request, values: dict[str, Any], seen: str | None) -> bo
     return wants_fragment(request) and seen == values["digest"]
 
 
+def _join_base(request: Request) -> str:
+    """The join page's address as phones reach it: under the public URL when one is set."""
+    public: str | None = request.app.state.settings.public_url
+    if public:
+        return public.rstrip("/") + "/join"
+    return str(request.url_for("show_join"))
+
+
 def _min_votes(request: Request) -> int:
     minimum: int = request.app.state.settings.workshop_min_votes
     return minimum
@@ -150,15 +163,12 @@ def _min_votes(request: Request) -> int:
 
 @router.post("/rounds/{round_id}/units/{unit_id}/workshops")
 def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
-                    dots: Text = None, another: Text = None) -> Response:
+                    dots: Text = None, another: Text = None, targets: Text = None) -> Response:
     """Open a workshop for the unit in the round and show the facilitator's console (the
     running one, unless `another` session is asked for on purpose)."""
-    try:
-        count = int(dots) if dots else 3
-    except ValueError:
-        count = 0
-    workshop = workshops.create_workshop(session, target.round, target.unit, by=user, dots=count,
-                                         another=another == "1")
+    workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
+                                         dots=_dot_count(dots), another=another == "1",
+                                         targets_per_factor=targets == "factor")
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
 
@@ -178,10 +188,13 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
     round_ = session.get(services.Round, workshop.round_id)
     answers = services.own_answers(session, session.get(services.Assessment,
                                                         workshop.assessment_id))  # type: ignore[arg-type]
+    agreed = {qid for qid, answer in answers.items() if answer.level}
     values.update(unit=unit, round=round_, consensus=answers, message=message,
+                  by_factor=workshops.agenda_by_factor(values["agenda"], framework, agreed,
+                                                       values["step"]),
                   earlier_sessions=workshops.earlier_sessions(session, workshop),
                   targets=workshops.targets_for(session, workshop.round_id, workshop.unit_id),
-                  join_url=str(request.url_for("show_join")) + f"?code={workshop.code}")
+                  join_url=_join_base(request) + f"?code={workshop.code}")
     if values["step"].kind is workshops.StepKind.wrapup:
         values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
     return request.app.state.pages.page(request, t, "workshop.html", values,
@@ -208,6 +221,25 @@ def _facilitator_action(request: Request, session: SessionDep, t: Translator,
                         message=t.gettext(exc.message, **exc.params), status=exc.status)
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
+
+
+def _dot_count(raw: str | None) -> int:
+    """Dots per participant as typed (3 when left empty; 0, out of range, is refused)."""
+    try:
+        return int(raw) if raw else 3
+    except ValueError:
+        return 0
+
+
+@router.post("/workshops/{workshop_id}/settings")
+def change_settings(request: Request, session: SessionDep, t: TranslatorDep,
+                    registry: RegistryDep, workshop: WorkshopWrite, dots: Text = None,
+                    targets: Text = None) -> Response:
+    """Change the dots per participant and where the target steps are."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda fw: workshops.change_settings(session, workshop, fw, dots=_dot_count(dots),
+                                             targets_per_factor=targets == "factor"))
 
 
 @router.post("/workshops/{workshop_id}/step")
@@ -296,12 +328,12 @@ def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
     values = _step_view(session, workshop, framework, _min_votes(request))
     values["language"] = t.language
     if values["step"].kind is workshops.StepKind.wrapup:
-        values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
+        values.update(_wrapup(session, workshop, framework, t, _min_votes(request),
+                              PROJECTOR_TEXT_SCALE))
     if _unchanged(request, values, seen):
         return Response(status_code=204)
-    join_url = str(request.url_for("show_join")) + f"?code={workshop.code}"
-    values.update(join_url=join_url, join_base=str(request.url_for("show_join")),
-                  qr_svg=_qr_svg(join_url))
+    join_url = _join_base(request) + f"?code={workshop.code}"
+    values.update(join_url=join_url, join_base=_join_base(request), qr_svg=_qr_svg(join_url))
     return request.app.state.pages.page(request, t, "projector.html", values,
                                         fragment=["screen"])
 
@@ -309,7 +341,7 @@ def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
 @lru_cache(maxsize=64)
 def _qr_svg(url: str) -> str:
     """The join URL's QR code as inline SVG (the same on every poll of a workshop)."""
-    return segno.make(url, error="m").svg_inline(scale=5, border=2)
+    return segno.make(url, error="m").svg_inline(scale=5, border=2, omitsize=True)
 
 
 # Participants -------------------------------------------------------------------------

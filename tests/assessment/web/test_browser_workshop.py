@@ -222,13 +222,22 @@ def test_a_live_workshop_from_join_to_wrap_up(server: Site, browser: Browser,
     phone.screenshot(path=str(ARTIFACTS / "workshop-phone-vote.png"), full_page=True)
 
     # Reveal: everyone sees the distribution, the median and the spread.
-    follows(participants, projector, "table.distribution", None,
+    follows(participants, projector, "table.distribution, table.wall-distribution", None,
             console.get_by_role("button", name="Reveal the votes"))
-    for screen in [*participants, projector, console]:
+    mine = {phone: 2, laptop: 3, mia: 4}
+    for screen in [*participants, console]:
         rows = screen.locator("table.distribution tbody tr")
-        expect(rows).to_have_text([re.compile(rf"^{i}\. {name}\s*{'●' * n}\s*{n} votes?$")
-                                   for i, name, n in zip(range(1, 6), stages, [0, 1, 1, 1, 0],
-                                                         strict=True)])
+        expect(rows).to_have_text([re.compile(
+            rf"^{i}\. {name}\s*{'●' * n}\s*{n} votes?(\s*your vote)?$")
+            for i, name, n in zip(range(1, 6), stages, [0, 1, 1, 1, 0], strict=True)])
+        if screen in mine:  # each phone sees its own vote marked
+            expect(screen.locator("table.distribution tr.mine")).to_contain_text(
+                stages[mine[screen] - 1])
+    # The wall draws the same counts as bars.
+    expect(projector.locator("table.wall-distribution tbody tr")).to_have_text(
+        [re.compile(rf"^{name}\s*{n}$")
+         for name, n in zip(stages, [0, 1, 1, 1, 0], strict=True)])
+    for screen in [*participants, projector, console]:
         stats = screen.locator("p.stats")
         expect(stats).to_contain_text("Median 3.0, spread 2 stages")
         expect(stats).to_contain_text("Votes diverge: discuss before agreeing.")

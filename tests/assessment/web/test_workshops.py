@@ -426,3 +426,40 @@ def test_hidden_votes_leave_no_trace_in_the_consensus_and_target_forms(
                     assert chosen, (count, step)
     for phone in phones:
         phone.close()
+
+
+def test_the_targets_can_follow_each_factor_and_the_dots_are_set_in_the_ui(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    organisation = make_organisation(db)
+    unit = make_unit(db, organisation=organisation, name="Asiakaspalvelu")
+    round_ = services.create_round(db, organisation, "Kevät 2026", framework)
+    db.commit()
+    form = BeautifulSoup(client.get(f"/rounds/{round_.id}").text, "html.parser").select_one(
+        f"form[action='/rounds/{round_.id}/units/{unit.id}/workshops']")
+    assert form is not None and form.select_one("input[name=dots]") is not None
+    assert {i["value"] for i in form.select("input[name=targets]")} == {"end", "factor"}
+    client.post(f"/rounds/{round_.id}/units/{unit.id}/workshops",
+                data={"dots": "5", "targets": "factor"})
+    workshop = db.exec(select(Workshop)).one()
+    assert workshop.dots_per_participant == 5 and workshop.targets_per_factor
+    steps = workshops.workshop_agenda(workshop, framework)
+    first = framework.factors[0]
+    after = steps[2 + len(first.questions)]
+    assert (after.kind, after.factor_id) == (StepKind.target, first.id)
+    for index in range(len(steps)):  # step_at agrees with the agenda at every index
+        assert workshops.step_at(framework, index, targets_per_factor=True) == steps[index]
+
+    # Changed while it runs, the workshop stays on the step it is on.
+    go(client, workshop, after.index + 1)  # the second factor's first question
+    here = workshops.workshop_agenda(workshop, framework)[after.index + 1]
+    assert client.post(f"/workshops/{workshop.id}/settings",
+                       data={"dots": "2", "targets": "end"},
+                       follow_redirects=False).status_code == 303
+    db.refresh(workshop)
+    assert not workshop.targets_per_factor and workshop.dots_per_participant == 2
+    moved = workshops.current_step(workshop, framework)
+    assert (moved.kind, moved.question_id) == (here.kind, here.question_id)
+    refused = client.post(f"/workshops/{workshop.id}/settings", data={"dots": "11"})
+    assert refused.status_code == 422 and "1–10 dots" in text_of(refused)
+    db.refresh(workshop)
+    assert workshop.dots_per_participant == 2
