@@ -179,6 +179,8 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
     framework = _framework(session, registry, workshop)
     values = _step_view(session, workshop, framework, _min_votes(request))
     values["language"] = t.language
+    if values["step"].kind is workshops.StepKind.target:  # the live box proposes the target
+        values["targets"] = workshops.targets_for(session, workshop.round_id, workshop.unit_id)
     if _unchanged(request, values, seen):
         return Response(status_code=204)
     if wants_fragment(request):  # the poll: only the live box, so no wrap-up chart

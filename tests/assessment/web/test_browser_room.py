@@ -266,7 +266,8 @@ def the_factors_target(room: Room) -> None:
         phone.get_by_role("radio", name=stages[3]).check()
     expect(walls["1080p"].locator(".vote-count")).to_have_text("5 of 8 have voted")
     check_wall(walls, "5-target")
-    console.reload()  # the target's distribution and proposal are drawn when the page loads
+    # The console follows the target votes live and proposes their median.
+    expect(console.locator("#live")).to_contain_text("5 votes")
     expect(console.get_by_label("Agreed target stage")).to_have_value("4")
     console.get_by_role("button", name="Record target").click()
     expect(console.locator(".console-step [role=status]")).to_have_text(f"Recorded: {stages[3]}")
