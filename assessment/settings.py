@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         description="A vote distribution is shown only when at least this many people voted "
         "(anonymity).",
     )
+    workshop_joins_per_address: int = Field(
+        default=30, ge=1, le=10_000,
+        description="How many times one client address may join one workshop within "
+        "workshop_join_window_minutes; a room behind one network address shares it.",
+    )
+    workshop_join_window_minutes: int = Field(
+        default=10, ge=1, le=24 * 60,
+        description="The time window of workshop_joins_per_address, in minutes.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )
