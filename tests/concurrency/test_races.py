@@ -352,6 +352,48 @@ def test_no_vote_is_stored_after_the_reveal_or_the_next_step(served: Served) -> 
     assert refused == QUESTIONS * VOTERS  # every phone was refused once the question closed
 
 
+def test_a_seat_removed_while_it_votes_keeps_no_vote(served: Served) -> None:
+    room = open_room(served, "Removed Seats")
+    phones = [join(served, room.workshop, n) for n in range(6)]
+    respondents = [respondent_of(served, room.workshop, phone) for phone in phones]
+    step = next(s for s in workshops.agenda(served.framework) if s.kind is StepKind.question)
+    question = step.question_id or ""
+    move(served, room, step.index)
+    with Session(served.engine) as session:
+        seats = {p.respondent_id: p.id for p in session.exec(select(Participant).where(
+            Participant.workshop_id == room.workshop.id))}
+    removed = respondents[:3]  # one person's extra seats, removed while they keep voting
+
+    def remove() -> list[httpx.Response]:
+        time.sleep(VOTES_BEFORE_CLOSING)
+        return [room.facilitator.post(served.url(n, f"/workshops/{room.workshop.id}/seats/"
+                                                    f"{seats[respondent]}/remove"))
+                for n, respondent in enumerate(removed)]
+
+    def vote_for_a_while(k: int) -> Counter[int]:
+        sent: Counter[int] = Counter()
+        deadline = time.monotonic() + 3 * VOTES_BEFORE_CLOSING + 1
+        while time.monotonic() < deadline:
+            response = phones[k].post(
+                served.url(k + sum(sent.values()), f"/w/{room.workshop.code}/votes/{question}"),
+                data={"choice": str(1 + sum(sent.values()) % 5)}, headers=HX)
+            sent[response.status_code] += 1
+        return sent
+
+    removals, sent = together(remove, [lambda k=k: vote_for_a_while(k) for k in range(6)])
+    assert [r.status_code for r in removals] == [303, 303, 303]
+    stored = _stored_votes(served, room.workshop, question)
+    print(f"\n[{served.database}] 6 phones voting, 3 seats removed meanwhile: "
+          f"{sum(sent, Counter())}; votes of removed seats stored: "
+          f"{len(set(stored) & set(removed))}")
+    assert set(stored) == set(respondents[3:])
+    for counts in sent[:3]:  # their cookies stopped working: htmx is sent to the join form
+        assert set(counts) <= {200, 401, 409} and counts[401] > 0, counts
+    assert all(set(counts) == {200} for counts in sent[3:])
+    assert count(served, select(func.count()).select_from(Participant).where(
+        Participant.workshop_id == room.workshop.id, col(Participant.removed_at).is_(None))) == 3
+
+
 # Dots, notes, target votes ----------------------------------------------------------------
 
 def test_ten_dots_at_once_store_no_more_than_the_limit(served: Served) -> None:
