@@ -133,7 +133,9 @@ def _screen_digest(values: dict[str, Any]) -> str:
              [(n.need.id, n.need.text, n.dots, [m.id for m in n.merged])
               for n in values["needs"]],
              [(f.id, s.score) for f, s in values.get("scores", ())],
-             sorted(values.get("targets", {}).items()), values.get("language"))
+             sorted(values.get("targets", {}).items()), values.get("language"),
+             [(s.participant.id, s.participant.removed_at is None, s.votes)
+              for s in values.get("seats", ())])
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
@@ -168,7 +170,7 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
              seen: str | None = None) -> Response:
     framework = _framework(session, registry, workshop)
     values = _step_view(session, workshop, framework, _min_votes(request))
-    values["language"] = t.language
+    values.update(language=t.language, seats=workshops.seats(session, workshop))
     if _unchanged(request, values, seen):
         return Response(status_code=204)
     if wants_fragment(request):  # the poll: only the live box, so no wrap-up chart
@@ -179,7 +181,6 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
     answers = services.own_answers(session, session.get(services.Assessment,
                                                         workshop.assessment_id))  # type: ignore[arg-type]
     values.update(unit=unit, round=round_, consensus=answers, message=message,
-                  seats=workshops.seats(session, workshop),
                   targets=workshops.targets_for(session, workshop.round_id, workshop.unit_id),
                   join_url=str(request.url_for("show_join")) + f"?code={workshop.code}")
     if values["step"].kind is workshops.StepKind.wrapup:

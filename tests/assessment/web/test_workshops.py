@@ -377,6 +377,8 @@ def test_the_facilitator_sees_and_removes_seats(app: FastAPI, client: TestClient
             for tr in console.select("table.seats tbody tr")]
     assert rows == [["Mia", "1"], ["Mia2", "1"], ["Seat 3", "1"]]  # counts, never the votes
     assert "3 seats are taken." in text_of(client.get(f"/workshops/{workshop.id}"))
+    poll = client.get(f"/workshops/{workshop.id}", headers=HX)  # the live box has them too
+    assert len(BeautifulSoup(poll.text, "html.parser").select("#live table.seats tbody tr")) == 3
     form = console.select("table.seats form")[1]
     assert "Yes, remove the seat" in form.get_text() and form.select_one("details")
 
