@@ -11,9 +11,11 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlmodel import Session, col, func, select
 
 from assessment.models import (
@@ -107,36 +109,70 @@ def audit(session: Session, event: str, *, user: User | None = None,
                            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True)))
 
 
-def _recent_failures(session: Session, column: object, value: str, since: datetime) -> int:
-    query = select(func.count()).select_from(SignInAttempt).where(
-        column == value, col(SignInAttempt.succeeded).is_(False),
-        col(SignInAttempt.created_at) >= since)
-    return int(session.exec(query).one())
+_ATTEMPTS: Table = SignInAttempt.__table__  # type: ignore[attr-defined]
+_EARLIER = _ATTEMPTS.alias("earlier")
 
 
-def authenticate(session: Session, *, email: str | None, password: str | None,
-                 address: str, now: datetime | None = None) -> User:
-    """The user with this email and password, recording the attempt; throttled after
-    THROTTLE_FAILURES failures per account or address within THROTTLE_WINDOW."""
+def _failures_below_limit(column: str) -> Any:
+    return select(func.count()).select_from(_EARLIER).where(
+        _EARLIER.c[column] == bindparam(column), _EARLIER.c.succeeded.is_(False),
+        _EARLIER.c.created_at >= bindparam("since")).scalar_subquery() < THROTTLE_FAILURES
+
+
+# An attempt is recorded as failed before its password is checked, by one statement that
+# records it only while the account and the address are below the limit: attempts sent at
+# the same moment cannot all pass a count made before any of them was stored.
+_CLAIM_ATTEMPT = insert(_ATTEMPTS).from_select(
+    ["email", "address", "succeeded", "created_at"],
+    select(*(bindparam(name, type_=_ATTEMPTS.c[name].type)
+             for name in ("email", "address", "succeeded", "created_at"))).where(
+        _failures_below_limit("email"), _failures_below_limit("address"))).returning(
+    _ATTEMPTS.c.id)
+
+
+def start_sign_in(session: Session, *, email: str | None, address: str,
+                  now: datetime | None = None) -> int:
+    """Record a sign-in attempt as failed until its password proves right; throttled after
+    THROTTLE_FAILURES failures per account or address within THROTTLE_WINDOW. Commit it
+    before checking the password (`finish_sign_in`), so that attempts at the same moment
+    count each other. Returns the attempt's id."""
     now = now or utcnow()
-    key = (email or "").strip().lower()[:254]
-    since = now - THROTTLE_WINDOW
-    if (_recent_failures(session, SignInAttempt.email, key, since) >= THROTTLE_FAILURES
-            or _recent_failures(session, SignInAttempt.address, address, since)
-            >= THROTTLE_FAILURES):
+    if session.get_bind().dialect.name == "postgresql":  # attempts take turns to be counted
+        session.execute(text("LOCK TABLE sign_in_attempt IN SHARE ROW EXCLUSIVE MODE"))
+    attempt = session.execute(_CLAIM_ATTEMPT, params={
+        "email": (email or "").strip().lower()[:254], "address": address[:64],
+        "succeeded": False, "created_at": now, "since": now - THROTTLE_WINDOW}).scalar()
+    if attempt is None:
         raise Throttled(N_("Too many failed sign-in attempts. Wait 15 minutes and try again."))
+    return int(attempt)
+
+
+def finish_sign_in(session: Session, attempt_id: int, *, email: str | None,
+                   password: str | None, address: str) -> User:
+    """The user with this email and password; a right password marks the attempt
+    succeeded, a wrong one leaves it failed."""
+    key = (email or "").strip().lower()[:254]
     user = session.exec(select(User).where(User.email == key)).first()
     valid = _verify(user.password_hash if user else _DUMMY_HASH, password or "")
-    succeeded = bool(user and valid)
-    session.add(SignInAttempt(email=key, address=address[:64], succeeded=succeeded,
-                              created_at=now))
-    if not succeeded or user is None:
+    if not valid or user is None:
         audit(session, "sign_in_failed", address=address, email=key)
         raise SignInRefused(N_("The email address or password is wrong."))
+    attempt = session.get(SignInAttempt, attempt_id)
+    assert attempt is not None  # recorded by start_sign_in
+    attempt.succeeded = True
+    session.add(attempt)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password or "")
     audit(session, "sign_in", user=user, address=address)
     return user
+
+
+def authenticate(session: Session, *, email: str | None, password: str | None,
+                 address: str, now: datetime | None = None) -> User:
+    """The user with this email and password, recording the attempt in the session's
+    transaction (the web app commits the attempt before checking the password)."""
+    attempt = start_sign_in(session, email=email, address=address, now=now)
+    return finish_sign_in(session, attempt, email=email, password=password, address=address)
 
 
 def change_password(session: Session, user: User, *, current: str | None,
@@ -303,6 +339,14 @@ def accept_invitation(session: Session, token: str, *, password: str | None,
                       now: datetime | None = None, address: str = "") -> User:
     """Create the invited user with the chosen password and give them their role."""
     invitation = open_invitation(session, token, now=now)
+    check_new_password(password)
+    # Claimed by one conditional update, so that of accepts at the same moment exactly one
+    # goes on (on PostgreSQL the others wait for it, then find the invitation used).
+    claimed = session.execute(update(Invitation).where(
+        col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None)).values(
+        used_at=now or utcnow()).returning(col(Invitation.id))).scalar()
+    if claimed is None:
+        raise Conflict(N_("This invitation has already been used. Sign in instead."))
     user = create_user(session, email=invitation.email, name=invitation.name,
                        password=password)
     organisation = session.get(Organisation, invitation.organisation_id)
@@ -310,8 +354,6 @@ def accept_invitation(session: Session, token: str, *, password: str | None,
     unit_ids = session.exec(select(InvitationUnit.unit_id).where(
         InvitationUnit.invitation_id == invitation.id)).all()
     grant(session, user, organisation, Role(invitation.role), unit_ids, by=user)
-    invitation.used_at = now or utcnow()
-    session.add(invitation)
     audit(session, "invitation_accepted", user=user, organisation_id=organisation.id,
           address=address)
     session.flush()

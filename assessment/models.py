@@ -305,6 +305,24 @@ class Participant(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     nickname: str | None = Field(default=None, max_length=40)
     joined_at: datetime = Field(default_factory=utcnow)
+    # Set when the facilitator removes the seat: its votes are deleted, its cookie stops
+    # working, and it no longer counts as a participant.
+    removed_at: datetime | None = None
+
+
+class WorkshopJoin(SQLModel, table=True):
+    """A join of a workshop from a client address, kept to limit joins per address and time.
+
+    Not linked to the participant it made: no page or export ties an address to a seat."""
+
+    __tablename__ = "workshop_join"
+    __table_args__ = (Index("ix_workshop_join_address_at", "workshop_id", "address",
+                            "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id")
+    address: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class WorkshopQuestion(SQLModel, table=True):

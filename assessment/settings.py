@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         "http://192.168.1.20:8000 when serving from a laptop in the client's room): the join "
         "address and QR code on the projector use it. Unset: the address the browser used.",
     )
+    workshop_joins_per_address: int = Field(
+        default=30, ge=1, le=10_000,
+        description="How many times one client address may join one workshop within "
+        "workshop_join_window_minutes; a room behind one network address shares it.",
+    )
+    workshop_join_window_minutes: int = Field(
+        default=10, ge=1, le=24 * 60,
+        description="The time window of workshop_joins_per_address, in minutes.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )

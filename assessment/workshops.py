@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, inspect
+from sqlalchemy import Integer, Table, and_, bindparam, delete, insert, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -41,6 +41,7 @@ from assessment.models import (
     Unit,
     User,
     Workshop,
+    WorkshopJoin,
     WorkshopQuestion,
     WorkshopStatus,
     id_of,
@@ -57,8 +58,11 @@ NEEDS_PER_MINUTE = 6
 DIVERGENT_SPREAD = 2  # votes three or more stages apart are discussed
 
 
+VOTING_CLOSED = N_("Voting on this is not open right now. Follow the facilitator's screen.")
+
+
 class Throttled(ServiceError):
-    """Too many posts from one participant in a short time."""
+    """Too many posts from one participant, or joins from one address, in a short time."""
 
     status = 429
 
@@ -213,6 +217,22 @@ def change_settings(session: Session, workshop: Workshop, framework: Framework, 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _table(model: Any) -> Table:
+    """A model's table, for statements SQLAlchemy's ORM would not build (INSERT … SELECT)."""
+    table: Table = inspect(model).local_table
+    return table
+
+
+def _value(name: str, model: Any) -> Any:
+    """A bound value in a SELECT list, typed like the column it goes into."""
+    column = inspect(model).local_table.c[name]
+    return bindparam(name, type_=column.type)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _bump(session: Session, workshop: Workshop) -> None:
@@ -375,18 +395,49 @@ def join(session: Session, workshop: Workshop, nickname: str | None) -> tuple[Pa
     return participant, token
 
 
+_JOIN_TABLE = _table(WorkshopJoin)
+_EARLIER_JOIN = _JOIN_TABLE.alias("earlier")
+# One statement counts the address's recent joins and records this one only while they are
+# below the limit; on PostgreSQL joins take turns (a table lock for the moment of the join).
+_JOIN_INSERT = insert(_JOIN_TABLE).from_select(
+    ["workshop_id", "address", "created_at"],
+    select(*(_value(name, WorkshopJoin) for name in ("workshop_id", "address", "created_at")))
+    .where(select(func.count()).select_from(_EARLIER_JOIN).where(
+        _EARLIER_JOIN.c.workshop_id == bindparam("workshop_id"),
+        _EARLIER_JOIN.c.address == bindparam("address"),
+        _EARLIER_JOIN.c.created_at >= bindparam("since")).scalar_subquery()
+        < bindparam("limit", type_=Integer))).returning(_JOIN_TABLE.c.id)
+
+
+def admit(session: Session, workshop: Workshop, address: str, *, limit: int,
+          window: timedelta) -> None:
+    """Count a join of the workshop from a client address; refused once the address has
+    joined `limit` times within `window` (clearing the cookie does not give endless seats)."""
+    _require_open(workshop)
+    if _dialect(session) == "postgresql":
+        session.execute(text("LOCK TABLE workshop_join IN SHARE ROW EXCLUSIVE MODE"))
+    now = utcnow()
+    admitted = session.execute(_JOIN_INSERT, params={
+        "workshop_id": workshop.id, "address": address[:64], "created_at": now,
+        "since": now - window, "limit": limit}).scalar()
+    if admitted is None:
+        raise Throttled(N_("Too many people have joined from this network in a short time. "
+                           "Wait a few minutes and try again, or ask the facilitator."),
+                        field="code")
+
+
 def participant_for(session: Session, workshop: Workshop, token: str | None) -> Participant | None:
     """The workshop's participant holding this token."""
     if not token:
         return None
     participant = session.exec(select(Participant).where(
-        Participant.token_hash == _hash(token))).first()
+        Participant.token_hash == _hash(token), col(Participant.removed_at).is_(None))).first()
     return participant if participant and participant.workshop_id == workshop.id else None
 
 
 # Built once: participants' screens run it every two seconds.
 _SEAT = select(Workshop, Participant).outerjoin(Participant, and_(
-    col(Participant.workshop_id) == Workshop.id,
+    col(Participant.workshop_id) == Workshop.id, col(Participant.removed_at).is_(None),
     col(Participant.token_hash).in_(bindparam("hashes", expanding=True)))).where(
     Workshop.code == bindparam("code"))
 
@@ -406,9 +457,53 @@ def find_seat(session: Session, code: str | None,
 
 
 def participant_count(session: Session, workshop: Workshop) -> int:
-    """How many have joined."""
+    """How many seats are taken: participants who joined and were not removed."""
     return int(session.exec(select(func.count()).select_from(Participant).where(
-        Participant.workshop_id == workshop.id)).one())
+        Participant.workshop_id == workshop.id, col(Participant.removed_at).is_(None))).one())
+
+
+@dataclass(frozen=True)
+class SeatSummary:
+    """A seat as the facilitator sees it: who joined and how many votes they cast (never
+    which)."""
+
+    participant: Participant
+    votes: int
+
+
+def seats(session: Session, workshop: Workshop) -> list[SeatSummary]:
+    """The workshop's seats in the order they were taken, removed ones included."""
+    people = list(session.exec(select(Participant).where(
+        Participant.workshop_id == workshop.id).order_by(col(Participant.id))))
+    answers = dict(session.exec(select(Answer.respondent_id, func.count()).where(
+        Answer.assessment_id == workshop.assessment_id, col(Answer.respondent_id).is_not(None),
+        col(Answer.choice).is_not(None)).group_by(col(Answer.respondent_id))).all())
+    targets = dict(session.exec(select(TargetVote.participant_id, func.count()).where(
+        TargetVote.workshop_id == workshop.id).group_by(col(TargetVote.participant_id))).all())
+    return [SeatSummary(p, answers.get(p.respondent_id, 0) + targets.get(id_of(p), 0))
+            for p in people]
+
+
+def remove_seat(session: Session, workshop: Workshop, participant_id: int) -> Participant:
+    """Remove a participant's seat: their votes, target votes and dots are deleted (their
+    notes stay), their cookie stops working, and they no longer count as a participant."""
+    _require_open(workshop)
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.workshop_id != workshop.id:
+        raise InvalidInput(N_("There is no such participant in this workshop."))
+    if participant.removed_at is not None:
+        return participant
+    # Marked first: on PostgreSQL this waits for the seat's writes under way (they hold its
+    # row), and every later one sees the mark and stores nothing.
+    participant.removed_at = utcnow()
+    session.add(participant)
+    session.flush()
+    session.execute(delete(Answer).where(col(Answer.assessment_id) == workshop.assessment_id,
+                                         col(Answer.respondent_id) == participant.respondent_id))
+    session.execute(delete(TargetVote).where(col(TargetVote.participant_id) == participant.id))
+    session.execute(delete(NeedDot).where(col(NeedDot.participant_id) == participant.id))
+    session.flush()
+    return participant
 
 
 def _require_step(workshop: Workshop, framework: Framework, kind: StepKind,
@@ -417,8 +512,7 @@ def _require_step(workshop: Workshop, framework: Framework, kind: StepKind,
     step = current_step(workshop, framework)
     if step.kind is not kind or (ref is not None and ref not in (step.question_id,
                                                                  step.factor_id)):
-        raise Conflict(N_("Voting on this is not open right now. Follow the facilitator's "
-                          "screen."))
+        raise Conflict(VOTING_CLOSED)
     return step
 
 
@@ -437,18 +531,91 @@ def vote(session: Session, workshop: Workshop, framework: Framework,
     return parsed
 
 
+# Participants' writes ------------------------------------------------------------------
+#
+# Hundreds of phones write within seconds while the facilitator moves on, and two app
+# processes may serve them, so every rule a participant's write must obey is checked by the
+# statement that writes, not by a read before it. Each write is one INSERT … SELECT that
+# stores nothing unless, when it runs, the workshop is still open and at the version the
+# request checked (no move, reveal or end since: each of those bumps the version) and the
+# seat has not been removed. On PostgreSQL the SELECT share-locks both rows, so a
+# facilitator's change waits for the writes already under way and the writes after it see
+# it; SQLite has one writer at a time, which gives the same order.
+
+def _guarded(*columns: Any) -> Any:
+    """SELECT `columns` from the workshop and the seat, only while both are still open."""
+    return select(*columns).select_from(Workshop).join(Participant, and_(
+        col(Participant.id) == bindparam("participant_id"),
+        col(Participant.workshop_id) == Workshop.id,
+        col(Participant.removed_at).is_(None))).where(
+        Workshop.id == bindparam("workshop_id"), Workshop.version == bindparam("version"),
+        Workshop.status == WorkshopStatus.open).with_for_update(
+        read=True, of=[inspect(Workshop).local_table, inspect(Participant).local_table])
+
+
 def _vote_upsert(dialect: Any) -> Any:
-    names = ("assessment_id", "respondent_id", "question_id", "choice", "level", "updated_at")
-    insert = dialect.insert(inspect(Answer).local_table).values(
-        {name: bindparam(name) for name in names})
+    source = _guarded(Workshop.assessment_id, Participant.respondent_id,
+                      *(_value(name, Answer) for name in ("question_id", "choice", "level",
+                                                          "updated_at")))
+    insert = dialect.insert(inspect(Answer).local_table).from_select(
+        ["assessment_id", "respondent_id", "question_id", "choice", "level", "updated_at"],
+        source)
     return insert.on_conflict_do_update(
         index_elements=["assessment_id", "respondent_id", "question_id"],
         index_where=col(Answer.respondent_id).is_not(None),
-        set_={name: insert.excluded[name] for name in ("choice", "level", "updated_at")})
+        set_={name: insert.excluded[name] for name in ("choice", "level", "updated_at")},
+    ).returning(insert.table.c.id)
 
+
+def _target_vote_upsert(dialect: Any) -> Any:
+    source = _guarded(Workshop.id, Participant.id, _value("factor_id", TargetVote),
+                      _value("level", TargetVote))
+    insert = dialect.insert(inspect(TargetVote).local_table).from_select(
+        ["workshop_id", "participant_id", "factor_id", "level"], source)
+    return insert.on_conflict_do_update(
+        index_elements=["workshop_id", "participant_id", "factor_id"],
+        set_={"level": insert.excluded.level}).returning(insert.table.c.id)
+
+
+_NEED_TABLE, _DOT_TABLE = _table(Need), _table(NeedDot)
+_EARLIER_NEED = _NEED_TABLE.alias("earlier")
+# A participant's notes within the last minute, and their dots, counted by the statement
+# that adds one; the seat's row lock (below) makes the count current on PostgreSQL.
+_RECENT_NEEDS = select(func.count()).select_from(_EARLIER_NEED).where(
+    _EARLIER_NEED.c.participant_id == Participant.id,
+    _EARLIER_NEED.c.created_at >= bindparam("since")).scalar_subquery()
+_DOTS_PLACED = select(func.count()).select_from(
+    _DOT_TABLE.join(_EARLIER_NEED, _EARLIER_NEED.c.id == _DOT_TABLE.c.need_id)).where(
+    _EARLIER_NEED.c.workshop_id == Workshop.id,
+    _DOT_TABLE.c.participant_id == Participant.id).scalar_subquery()
+_NEED_INSERT = insert(_NEED_TABLE).from_select(
+    ["workshop_id", "participant_id", "text", "factor_id", "created_at"],
+    _guarded(Workshop.id, Participant.id, _value("text", Need), _value("factor_id", Need),
+             _value("created_at", Need)).where(
+        _RECENT_NEEDS < NEEDS_PER_MINUTE)).returning(_NEED_TABLE.c.id)
+_DOT_INSERT = insert(_DOT_TABLE).from_select(
+    ["need_id", "participant_id", "created_at"],
+    _guarded(_value("need_id", NeedDot), Participant.id, _value("created_at", NeedDot)).where(
+        Workshop.dots_per_participant > _DOTS_PLACED)).returning(_DOT_TABLE.c.id)
+_SEAT_LOCK = select(Participant.id).where(
+    Participant.id == bindparam("participant_id")).with_for_update()
 
 # Built once for each database the app runs on (each dialect has an Insert class of its own).
 _VOTE_UPSERTS = {"sqlite": _vote_upsert(sqlite), "postgresql": _vote_upsert(postgresql)}
+_TARGET_VOTE_UPSERTS = {"sqlite": _target_vote_upsert(sqlite),
+                        "postgresql": _target_vote_upsert(postgresql)}
+
+
+def _guard(workshop: Workshop, participant: Participant) -> dict[str, Any]:
+    return {"workshop_id": workshop.id, "version": workshop.version,
+            "participant_id": participant.id}
+
+
+def _lock_seat(session: Session, participant: Participant) -> None:
+    """On PostgreSQL, let one write of this participant count its earlier ones at a time
+    (SQLite writes one at a time anyway)."""
+    if _dialect(session) == "postgresql":
+        session.execute(_SEAT_LOCK, {"participant_id": participant.id})
 
 
 def _store_vote(session: Session, workshop: Workshop, participant: Participant,
@@ -456,10 +623,11 @@ def _store_vote(session: Session, workshop: Workshop, participant: Participant,
     # One statement that inserts or replaces, rather than a read then a write: hundreds of
     # phones vote within seconds, and a double tap cannot race itself into a duplicate.
     # (An Answer of this vote already loaded in the session is not refreshed.)
-    session.execute(_VOTE_UPSERTS[session.get_bind().dialect.name], params={
-        "assessment_id": workshop.assessment_id, "respondent_id": participant.respondent_id,
-        "question_id": parsed.question_id, "choice": parsed.choice, "level": parsed.level,
-        "updated_at": utcnow()})
+    stored = session.execute(_VOTE_UPSERTS[_dialect(session)], params={
+        **_guard(workshop, participant), "question_id": parsed.question_id,
+        "choice": parsed.choice, "level": parsed.level, "updated_at": utcnow()}).scalar()
+    if stored is None:
+        raise Conflict(VOTING_CLOSED)
 
 
 _QUESTION_FOR = select(WorkshopQuestion.revealed, Answer.choice, Answer.level).select_from(
@@ -577,17 +745,26 @@ def post_need(session: Session, workshop: Workshop, framework: Framework,
                            field="text", max=NEED_MAX)
     if factor_id and factor_id not in {f.id for f in framework.factors}:
         raise InvalidInput(N_("Choose one of the framework's factors."), field="factor_id")
-    if participant is not None:
+    if participant is None:
+        need = Need(workshop_id=id_of(workshop), text=clean, factor_id=factor_id or None)
+        session.add(need)
+        session.flush()
+        return need
+    _lock_seat(session, participant)
+    now = utcnow()
+    need_id = session.execute(_NEED_INSERT, params={
+        **_guard(workshop, participant), "text": clean, "factor_id": factor_id or None,
+        "created_at": now, "since": now - timedelta(minutes=1)}).scalar()
+    if need_id is None:
         recent = session.exec(select(func.count()).select_from(Need).where(
             Need.participant_id == participant.id,
-            col(Need.created_at) >= utcnow() - timedelta(minutes=1))).one()
+            col(Need.created_at) >= now - timedelta(minutes=1))).one()
         if recent >= NEEDS_PER_MINUTE:
             raise Throttled(N_("You are posting very fast. Wait a minute and try again."))
-    need = Need(workshop_id=id_of(workshop), participant_id=participant.id if participant
-                else None, text=clean, factor_id=factor_id or None)
-    session.add(need)
-    session.flush()
-    return need
+        raise Conflict(VOTING_CLOSED)
+    stored = session.get(Need, need_id)
+    assert stored is not None  # inserted by this transaction
+    return stored
 
 
 def _need(session: Session, workshop: Workshop, need_id: int) -> Need:
@@ -635,9 +812,13 @@ def place_dot(session: Session, workshop: Workshop, framework: Framework,
     if need.merged_into is not None:
         need = _need(session, workshop, need.merged_into)
     if add:
-        if dots_used(session, workshop, participant) >= workshop.dots_per_participant:
-            raise Conflict(N_("You have used all your dots. Take one back to move it."))
-        session.add(NeedDot(need_id=id_of(need), participant_id=id_of(participant)))
+        _lock_seat(session, participant)
+        placed = session.execute(_DOT_INSERT, params={
+            **_guard(workshop, participant), "need_id": need.id, "created_at": utcnow()}).scalar()
+        if placed is None:
+            if dots_used(session, workshop, participant) >= workshop.dots_per_participant:
+                raise Conflict(N_("You have used all your dots. Take one back to move it."))
+            raise Conflict(VOTING_CLOSED)
     else:
         dot = session.exec(select(NeedDot).where(NeedDot.need_id == need.id,
                                                  NeedDot.participant_id == participant.id)).first()
@@ -678,14 +859,11 @@ def target_vote(session: Session, workshop: Workshop, framework: Framework,
     """A participant's vote for a factor's target stage (a second vote replaces it)."""
     _require_step(workshop, framework, StepKind.target, factor_id)
     value = _level(framework, level)
-    row = session.exec(select(TargetVote).where(
-        TargetVote.workshop_id == workshop.id, TargetVote.participant_id == participant.id,
-        TargetVote.factor_id == factor_id)).first()
-    row = row or TargetVote(workshop_id=id_of(workshop), participant_id=id_of(participant),
-                            factor_id=factor_id, level=value)
-    row.level = value
-    session.add(row)
-    session.flush()
+    # Inserts or replaces in one statement: identical taps at once store one vote.
+    stored = session.execute(_TARGET_VOTE_UPSERTS[_dialect(session)], params={
+        **_guard(workshop, participant), "factor_id": factor_id, "level": value}).scalar()
+    if stored is None:
+        raise Conflict(VOTING_CLOSED)
 
 
 def _level(framework: Framework, raw: str | None) -> int:

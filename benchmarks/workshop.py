@@ -545,7 +545,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup = prepare_database(url, registry)
         env = {"MATURITY_DATABASE_URL": url, "MATURITY_SECRET_KEY": secrets.token_urlsafe(32),
                "MATURITY_FRAMEWORKS_DIR": str(settings.frameworks_dir),
-               "MATURITY_LOG_LEVEL": "warning"}
+               "MATURITY_LOG_LEVEL": "warning",
+               # Every simulated phone joins from the loopback address.
+               "MATURITY_WORKSHOP_JOINS_PER_ADDRESS": str(max(args.participants, 30))}
         with serve(APP_FACTORY, env, args.workers, "/join", args.profile) as server:
             run = uvloop.run(drive_workshop(server.url, server.clock, setup, args))
         stored = stored_votes(url, run.workshop_id)

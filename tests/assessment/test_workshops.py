@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from assessment import services, workshops
 from assessment.framework import Framework
-from assessment.models import Answer, AssessmentKind, Target, id_of
+from assessment.models import Answer, AssessmentKind, Need, Target, id_of
 from assessment.workshops import StepKind
 from tests.factories import make_organisation, make_unit
 
@@ -312,3 +312,82 @@ def test_a_hidden_summary_tells_nothing_but_the_count(levels: list[str], minimum
         assert workshops.summarise(other, stages, minimum) == summary
     else:
         assert sum(summary.by_level) + summary.dont_know == len(choices)
+
+
+def test_a_write_checked_against_an_older_version_stores_nothing(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    # What a request sees when the facilitator moves on between its check and its write:
+    # the rule is decided by the statement that writes, against the workshop as it is then.
+    person = workshops.join(session, workshop, "A")[0]
+    workshops.post_need(session, workshop, framework, None, "Vuosikello")
+    session.commit()
+    seen = workshops.Workshop.model_validate(workshop.model_dump())  # the request's copy
+    need = workshops.post_need(session, seen, framework, person, "Ennen siirtoa")
+    workshops.go_to(session, workshop, framework, 0)  # no move, but a new version
+    session.commit()
+    with pytest.raises(services.Conflict):
+        workshops.post_need(session, seen, framework, person, "Siirron jälkeen")
+    assert [n.text for n in session.exec(select(Need).where(
+        Need.participant_id == person.id))] == [need.text]
+
+    index = question_step(framework)
+    workshops.go_to(session, workshop, framework, index)
+    session.commit()
+    seen = workshops.Workshop.model_validate(workshop.model_dump())
+    question = workshops.agenda(framework)[index].question_id
+    workshops.set_revealed(session, workshop, framework, question or "", True)
+    workshops.set_revealed(session, workshop, framework, question or "", False)
+    session.commit()  # revealed and re-opened: the same step, two versions later
+    with pytest.raises(services.Conflict):
+        workshops.vote(session, seen, framework, person, question or "", "3")
+    assert workshops.question_votes(session, workshop) == {}
+    workshops.vote(session, workshop, framework, person, question or "", "3")
+    assert workshops.question_votes(session, workshop) == {question: [("level", 3)]}
+
+
+def test_a_removed_seat_loses_its_votes_and_its_cookie(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    (stuffed, token), honest = workshops.join(session, workshop, "A"), \
+        workshops.join(session, workshop, "B")[0]
+    workshops.post_need(session, workshop, framework, stuffed, "Tarve")
+    index = question_step(framework)
+    workshops.go_to(session, workshop, framework, index)
+    question = workshops.agenda(framework)[index].question_id or ""
+    for person in (stuffed, honest):
+        workshops.vote(session, workshop, framework, person, question, "2")
+    session.commit()
+    assert [(s.participant.nickname, s.votes) for s in workshops.seats(session, workshop)] == [
+        ("A", 1), ("B", 1)]
+    assert workshops.participant_count(session, workshop) == 2
+
+    workshops.remove_seat(session, workshop, stuffed.id or 0)
+    session.commit()
+    assert workshops.question_votes(session, workshop) == {question: [("level", 2)]}
+    assert workshops.participant_count(session, workshop) == 1
+    assert [(s.participant.nickname, s.votes, s.participant.removed_at is not None)
+            for s in workshops.seats(session, workshop)] == [("A", 0, True), ("B", 1, False)]
+    assert workshops.find_seat(session, workshop.code, {workshop.id or 0: token}) == (
+        workshop, None)
+    assert workshops.participant_for(session, workshop, token) is None
+    with pytest.raises(services.Conflict):  # a request that read the seat before the removal
+        workshops.vote(session, workshop, framework, stuffed, question, "5")
+    assert workshops.question_votes(session, workshop) == {question: [("level", 2)]}
+    assert [n.text for n in session.exec(select(Need))] == ["Tarve"]  # notes stay
+    with pytest.raises(services.InvalidInput):
+        workshops.remove_seat(session, workshop, 999_999)
+
+
+def test_joins_from_one_address_are_limited_per_window(
+        session: Session, workshop: workshops.Workshop) -> None:
+    from datetime import timedelta
+
+    window = timedelta(minutes=10)
+    for _ in range(2):
+        workshops.admit(session, workshop, "192.0.2.1", limit=2, window=window)
+    with pytest.raises(workshops.Throttled):
+        workshops.admit(session, workshop, "192.0.2.1", limit=2, window=window)
+    workshops.admit(session, workshop, "192.0.2.2", limit=2, window=window)  # another address
+    with pytest.raises(workshops.Throttled):  # the window is the last 10 minutes
+        workshops.admit(session, workshop, "192.0.2.1", limit=2, window=window)
+    session.commit()
+    workshops.admit(session, workshop, "192.0.2.1", limit=2, window=timedelta(0))

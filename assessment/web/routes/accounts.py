@@ -19,7 +19,8 @@ Text = Annotated[str | None, Form()]
 
 
 def client_address(request: Request) -> str:
-    """The client's address as the server sees it (behind a proxy: the proxy's header)."""
+    """The client's address as the server sees it (behind a proxy: the proxy's header).
+    Sign-in throttling and the workshop join limit both read it from here."""
     return request.client.host if request.client else "unknown"
 
 
@@ -41,9 +42,12 @@ def sign_in(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWr
             email: Text = None, password: Text = None, next: Text = None) -> Response:
     """Check the email and password and start a session."""
     target = safe_next(next)
+    address = client_address(request)
     try:
-        user = accounts.authenticate(session, email=email, password=password,
-                                     address=client_address(request))
+        attempt = accounts.start_sign_in(session, email=email, address=address)
+        session.commit()  # counted before the (slow) password check: see start_sign_in
+        user = accounts.finish_sign_in(session, attempt, email=email, password=password,
+                                       address=address)
     except ServiceError as exc:
         session.commit()  # the failed attempt counts towards throttling
         form = failed_form(t, exc, {"email": email})

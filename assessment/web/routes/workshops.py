@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -42,6 +43,7 @@ from assessment.web.deps import (
 )
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
+from assessment.web.routes.accounts import client_address
 from reports.charts import ScoreFormat
 from reports.radar import RadarChart, RadarSeries, cached_radar_svg
 
@@ -136,7 +138,9 @@ def _screen_digest(values: dict[str, Any]) -> str:
              [(n.need.id, n.need.text, n.dots, [m.id for m in n.merged])
               for n in values["needs"]],
              [(f.id, s.score) for f, s in values.get("scores", ())],
-             sorted(values.get("targets", {}).items()), values.get("language"))
+             sorted(values.get("targets", {}).items()), values.get("language"),
+             [(s.participant.id, s.participant.removed_at is None, s.votes)
+              for s in values.get("seats", ())])
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
@@ -178,7 +182,7 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
              seen: str | None = None) -> Response:
     framework = _framework(session, registry, workshop)
     values = _step_view(session, workshop, framework, _min_votes(request))
-    values["language"] = t.language
+    values.update(language=t.language, seats=workshops.seats(session, workshop))
     if values["step"].kind is workshops.StepKind.target:  # the live box proposes the target
         values["targets"] = workshops.targets_for(session, workshop.round_id, workshop.unit_id)
     if _unchanged(request, values, seen):
@@ -312,6 +316,16 @@ def merge_needs(request: Request, session: SessionDep, t: TranslatorDep,
     return _facilitator_action(request, session, t, registry, workshop, merge)
 
 
+@router.post("/workshops/{workshop_id}/seats/{participant_id}/remove")
+def remove_seat(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
+                workshop: WorkshopWrite, participant_id: int) -> Response:
+    """Remove a participant's seat (for example one of several taken by one person): its
+    votes no longer count and its cookie stops working."""
+    return _facilitator_action(
+        request, session, t, registry, workshop,
+        lambda _fw: workshops.remove_seat(session, workshop, participant_id))
+
+
 @router.post("/workshops/{workshop_id}/close")
 def close_workshop(request: Request, session: SessionDep, t: TranslatorDep,
                    registry: RegistryDep, workshop: WorkshopWrite) -> Response:
@@ -366,12 +380,16 @@ def show_join(request: Request, t: TranslatorDep, _: Public, code: str = "") -> 
 def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWrite,
                   code: Text = None, nickname: Text = None) -> Response:
     """Join with the code; the browser keeps the participant's token in a cookie."""
+    settings = request.app.state.settings
     try:
         workshop = workshops.open_workshop(session, code)
         existing = workshops.participant_for(session, workshop,
                                              request.cookies.get(participant_cookie(workshop)))
         token = None
         if existing is None:
+            workshops.admit(session, workshop, client_address(request),
+                            limit=settings.workshop_joins_per_address,
+                            window=timedelta(minutes=settings.workshop_join_window_minutes))
             token = workshops.join(session, workshop, nickname)[1]
     except ServiceError as exc:
         session.rollback()

@@ -166,6 +166,7 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         "factor_id": framework.factors[0].id, "question_id": framework.factors[0].questions[0].id,
         "token": world["token"], "workshop_id": world["workshop"].id,  # type: ignore[attr-defined]
         "code": world["workshop"].code, "need_id": 1,  # type: ignore[attr-defined]
+        "participant_id": 999_999,  # no such seat: the rule is checked before the seat
     }
     if "{phase_id}" in path:
         # A fresh phase (and action) each time, so deleting one never changes another cell.

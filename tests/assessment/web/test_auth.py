@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from assessment import accounts
+from assessment import accounts, services
 from assessment.models import (
     AuditEvent,
     Invitation,
@@ -105,6 +105,41 @@ def test_throttle_window_ends_after_fifteen_minutes(session: Session) -> None:
     user = accounts.authenticate(session, email="slow@example.com", password=PASSWORD,
                                  address="10.0.0.2", now=start + timedelta(minutes=16))
     assert user.email == "slow@example.com"
+
+
+def test_attempts_count_before_their_passwords_are_checked(session: Session) -> None:
+    # Ten attempts under way (recorded, passwords not yet checked) already fill the limit:
+    # attempts that arrive at the same moment cannot all pass the count.
+    make_user(session, email="busy@example.com")
+    attempts = [accounts.start_sign_in(session, email="busy@example.com",
+                                       address=f"10.0.1.{n}") for n in range(10)]
+    session.commit()
+    with pytest.raises(accounts.Throttled):
+        accounts.start_sign_in(session, email="busy@example.com", address="10.0.1.99")
+    user = accounts.finish_sign_in(session, attempts[0], email="busy@example.com",
+                                   password=PASSWORD, address="10.0.1.0")
+    session.commit()  # a right password marks its attempt succeeded: one slot is free again
+    assert user.email == "busy@example.com"
+    accounts.start_sign_in(session, email="busy@example.com", address="10.0.1.99")
+    for n in range(10):  # per address too, whatever the email
+        accounts.start_sign_in(session, email=f"u{n}@example.com", address="10.0.2.1")
+    with pytest.raises(accounts.Throttled):
+        accounts.start_sign_in(session, email="busy2@example.com", address="10.0.2.1")
+
+
+def test_an_invitation_works_once_and_a_bad_password_keeps_it(session: Session) -> None:
+    admin = make_user(session, email="claims@example.com", is_admin=True)
+    organisation = services.create_organisation(session, "Kutsu Oy")
+    _, token = accounts.invite(session, organisation, by=admin, email="new@example.com",
+                               name="Uusi", role="leadership")
+    session.commit()
+    with pytest.raises(services.InvalidInput):  # a bad password does not use it up
+        accounts.accept_invitation(session, token, password="short")
+    session.rollback()
+    accounts.accept_invitation(session, token, password="long enough password")
+    session.commit()
+    with pytest.raises(services.Conflict, match="already been used"):
+        accounts.accept_invitation(session, token, password="long enough password")
 
 
 def test_tampered_or_stale_session_cookie_is_anonymous(client: TestClient, db: Session) -> None:

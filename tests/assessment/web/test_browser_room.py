@@ -158,7 +158,7 @@ def open_the_room(server: Site, browser: Browser, framework: Framework,
         expect(phone.get_by_role("heading", level=1)).to_have_text("Needs and expectations")
         expect(phone.get_by_role("link", name="Sign in")).to_have_count(0)
         phones.append(phone)
-    expect(walls["1080p"].locator(".join-count")).to_have_text("8 participants")
+    expect(walls["1080p"].locator(".join-count")).to_have_text("8 phones have joined")
     return Room(console, walls, phones, framework)
 
 

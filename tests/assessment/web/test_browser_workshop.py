@@ -158,7 +158,7 @@ def test_a_live_workshop_from_join_to_wrap_up(server: Site, browser: Browser,
     expect(mia.locator("#step p.meta")).to_have_text(f"Workshop {code} · <b>Mia</b>")
     expect(mia.locator("#step b")).to_have_count(0)
     participants = [phone, laptop, mia]
-    expect(join_box).to_contain_text("3 participants")
+    expect(join_box).to_contain_text("3 phones have joined")
     expect(console.locator("#live")).to_contain_text("3 participants")
 
     # Needs: notes arrive on the wall and the console; one is tagged, one looks like HTML.

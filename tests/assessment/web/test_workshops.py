@@ -57,7 +57,7 @@ def test_a_whole_workshop(app: FastAPI, client: TestClient, db: Session,
     workshop = start(client, db, framework)
     phones = [participant(app, workshop.code, f"P{i}") for i in range(3)]
     projector = client.get(f"/workshops/{workshop.id}/projector")
-    assert workshop.code in text_of(projector) and "3 participants" in text_of(projector)
+    assert workshop.code in text_of(projector) and "3 phones have joined" in text_of(projector)
     assert BeautifulSoup(projector.text, "html.parser").select_one(".qr svg") is not None
 
     # Needs: post, the facilitator merges, participants dot-vote.
@@ -424,6 +424,44 @@ def test_hidden_votes_leave_no_trace_in_the_consensus_and_target_forms(
                     assert "●" not in soup.get_text(), (count, step)
                 elif response.request.url.path == f"/workshops/{workshop.id}":
                     assert chosen, (count, step)
+
+
+def test_the_facilitator_sees_and_removes_seats(app: FastAPI, client: TestClient, db: Session,
+                                               framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phones = [participant(app, workshop.code, name) for name in ("Mia", "Mia2", "")]
+    index = next(s.index for s in workshops.agenda(framework) if s.kind is StepKind.question)
+    question = workshops.agenda(framework)[index].question_id
+    go(client, workshop, index)
+    for phone, level in zip(phones, ["2", "5", "3"], strict=True):
+        assert phone.post(f"/w/{workshop.code}/votes/{question}", data={"choice": level},
+                          headers=HX).status_code == 200
+    console = BeautifulSoup(client.get(f"/workshops/{workshop.id}").text, "html.parser")
+    rows = [[c.get_text(" ", strip=True) for c in tr.select("th, td")][::2]
+            for tr in console.select("table.seats tbody tr")]
+    assert rows == [["Mia", "1"], ["Mia2", "1"], ["Seat 3", "1"]]  # counts, never the votes
+    assert "3 seats are taken." in text_of(client.get(f"/workshops/{workshop.id}"))
+    poll = client.get(f"/workshops/{workshop.id}", headers=HX)  # the live box has them too
+    assert len(BeautifulSoup(poll.text, "html.parser").select("#live table.seats tbody tr")) == 3
+    form = console.select("table.seats form")[1]
+    assert "Yes, remove the seat" in form.get_text() and form.select_one("details")
+
+    seat = db.exec(select(workshops.Participant).where(
+        workshops.Participant.nickname == "Mia2")).one()
+    removed = client.post(str(form["action"]), follow_redirects=False)
+    assert removed.status_code == 303 and form["action"] == (
+        f"/workshops/{workshop.id}/seats/{seat.id}/remove")
+    assert workshops.question_votes(db, workshop) == {question: [("level", 2), ("level", 3)]}
+    gone = phones[1].get(f"/w/{workshop.code}", follow_redirects=False)
+    assert gone.status_code == 303 and gone.headers["location"] == f"/join?code={workshop.code}"
+    refused = phones[1].post(f"/w/{workshop.code}/votes/{question}", data={"choice": "5"},
+                             follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/join")
+    assert workshops.question_votes(db, workshop) == {question: [("level", 2), ("level", 3)]}
+    wall = text_of(client.get(f"/workshops/{workshop.id}/projector"))
+    assert "2 phones have joined" in wall and "removed are not counted" in wall
+    page = text_of(client.get(f"/workshops/{workshop.id}"))
+    assert "2 seats are taken." in page and "2 participants" in page and "Removed" in page
     for phone in phones:
         phone.close()
 
@@ -463,3 +501,48 @@ def test_the_targets_can_follow_each_factor_and_the_dots_are_set_in_the_ui(
     assert refused.status_code == 422 and "1–10 dots" in text_of(refused)
     db.refresh(workshop)
     assert workshop.dots_per_participant == 2
+
+
+def test_a_seat_of_another_workshop_cannot_be_removed(app: FastAPI, client: TestClient,
+                                                      db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    other = workshops.create_workshop(db, db.get(services.Round, workshop.round_id),  # type: ignore[arg-type]
+                                      db.get(services.Unit, workshop.unit_id), by=None,  # type: ignore[arg-type]
+                                      another=True)
+    stranger = workshops.join(db, other, "Vieras")[0]
+    db.commit()
+    refused = client.post(f"/workshops/{workshop.id}/seats/{stranger.id}/remove")
+    assert refused.status_code == 422 and "no such participant" in text_of(refused)
+    db.refresh(stranger)
+    assert stranger.removed_at is None
+
+
+def test_joins_beyond_the_limit_of_an_address_are_refused(database_url: str,
+                                                          framework: Framework) -> None:
+    from assessment.models import metadata
+    from assessment.web.app import create_app
+    from tests.conftest import make_settings, sign_in
+    from tests.factories import make_user
+
+    app = create_app(make_settings(database_url, workshop_joins_per_address=2))
+    metadata.create_all(app.state.engine)
+    with Session(app.state.engine, expire_on_commit=False) as db, \
+            TestClient(app, headers={"Accept-Language": "en"}) as client:
+        make_user(db, email="admin@example.com", is_admin=True)
+        csrf_headers(app, client)
+        sign_in(client, "admin@example.com")
+        workshop = start(client, db, framework)
+        phones = [participant(app, workshop.code) for _ in range(2)]
+        with TestClient(app, headers={"Accept-Language": "fi"}) as third:
+            csrf_headers(app, third)
+            refused = third.post("/join", data={"code": workshop.code, "nickname": "Kolmas"})
+            assert refused.status_code == 429
+            assert "Tästä verkosta on liitytty liian monta kertaa" in text_of(refused)
+            field = BeautifulSoup(refused.text, "html.parser").select_one("input[name=nickname]")
+            assert field is not None and field["value"] == "Kolmas"
+        again = phones[0].post("/join", data={"code": workshop.code}, follow_redirects=False)
+        assert again.status_code == 303  # a phone with its seat is not counted again
+        assert workshops.participant_count(db, workshop) == 2
+        for phone in phones:
+            phone.close()
+    app.state.engine.dispose()
