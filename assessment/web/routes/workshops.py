@@ -34,6 +34,7 @@ from assessment.web.access import (
     participant_cookie,
 )
 from assessment.web.deps import (
+    PathId,
     RegistryDep,
     SessionDep,
     TranslatorDep,
@@ -42,6 +43,7 @@ from assessment.web.deps import (
 )
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
+from assessment.web.routes.rounds import WorkshopForm, round_page
 from reports.charts import ScoreFormat
 from reports.radar import RadarChart, RadarSeries, cached_radar_svg
 
@@ -149,14 +151,21 @@ def _min_votes(request: Request) -> int:
 # Facilitator --------------------------------------------------------------------------
 
 @router.post("/rounds/{round_id}/units/{unit_id}/workshops")
-def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
+def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
+                    registry: RegistryDep, target: WorkshopCreate, user: UserDep,
                     dots: Text = None) -> Response:
     """Open a workshop for the unit in the round and show the facilitator's console."""
+    raw = (dots or "").strip()
     try:
-        count = int(dots) if dots else 3
-    except ValueError:
-        count = 0
-    workshop = workshops.create_workshop(session, target.round, target.unit, by=user, dots=count)
+        count = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6 \
+            else (3 if not raw else 0)
+        workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
+                                             dots=count)
+    except ServiceError as exc:
+        session.rollback()
+        form = WorkshopForm(id_of(target.unit), raw, t.gettext(exc.message, **exc.params))
+        return round_page(request, session, t, registry, target.round, workshop_form=form,
+                          status=exc.status)
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
 
@@ -266,10 +275,9 @@ def merge_needs(request: Request, session: SessionDep, t: TranslatorDep,
                 other: Text = None) -> Response:
     """Group one need under another."""
     def merge(_fw: Framework) -> None:
-        try:
-            keep_id, other_id = int(keep or ""), int(other or "")
-        except ValueError:
-            raise services.InvalidInput(services.N_("Choose two different needs.")) from None
+        keep_id, other_id = services.parse_id(keep), services.parse_id(other)
+        if keep_id is None or other_id is None:
+            raise services.InvalidInput(services.N_("Choose two different needs."))
         workshops.merge_needs(session, workshop, keep_id, other_id)
 
     return _facilitator_action(request, session, t, registry, workshop, merge)
@@ -522,7 +530,7 @@ def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry:
 
 @router.post("/w/{code}/needs/{need_id}/dots")
 def place_dot(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
-              seat: SeatWrite, need_id: int, op: Text = None) -> Response:
+              seat: SeatWrite, need_id: PathId, op: Text = None) -> Response:
     """Place one of the participant's dots on a need, or take one back."""
     return _participant_action(
         request, session, t, registry, seat,
