@@ -70,7 +70,9 @@ def serve(
         engine.dispose()
     typer.echo(f"SoMe Maturity Workshop: http://{host}:{port}")
     uvicorn.run("assessment.web.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.log_level, proxy_headers=True)
+                # The app reads X-Forwarded-For itself, from MATURITY_TRUSTED_PROXIES only:
+                # uvicorn's own proxy headers would believe any local client.
+                workers=workers, log_level=settings.log_level, proxy_headers=False)
 
 
 @db_app.command("upgrade")

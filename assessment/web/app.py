@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    dashboard.router):
         app.include_router(router)
     errors.install(app)
-    app.add_middleware(SecurityMiddleware, error_page=errors.error_page)
+    app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
+                       trusted_proxies=settings.proxy_networks())
     return app
 
 
