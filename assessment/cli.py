@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from assessment.db import create_db_engine, session_scope
@@ -197,6 +198,10 @@ def import_command(
             organisation_id = organisation.id
     except InvalidImportFile as exc:
         typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except SQLAlchemyError as exc:  # the transaction was rolled back: nothing was imported
+        typer.echo(f"error: the database refused the import, nothing was imported: "
+                   f"{type(exc).__name__}: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
