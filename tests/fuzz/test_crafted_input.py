@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
@@ -46,6 +47,37 @@ def test_no_path_id_out_of_range_gives_a_server_error(app: FastAPI, client: Test
     assert checked > 500
     signed_out = anonymous.get("/organisations/9223372036854775808")
     assert signed_out.status_code == 404 and "Page not found" in text_of(signed_out)
+
+
+def _query_params(route: Any) -> list[str]:
+    names: list[str] = []
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        names += [p.alias for p in dependant.query_params]
+        stack.extend(dependant.dependencies)
+    return names
+
+
+def test_no_query_value_gives_a_server_error(client: TestClient, db: Session,
+                                             framework: Framework) -> None:
+    organisation = make_organisation(db)
+    unit = make_unit(db, organisation=organisation)
+    round_ = make_round(db, organisation=organisation, framework=framework)
+    real = {"organisation_id": organisation.id, "unit_id": unit.id, "round_id": round_.id}
+    checked = 0
+    for route in api_routes(client.app.routes):  # type: ignore[attr-defined]
+        names = _query_params(route)
+        if "GET" not in route.methods or not names:
+            continue
+        path = {n: real.get(n, 1) for n in re.findall(r"{(\w+)}", route.path)}
+        url = route.path_format.format(**path)
+        for hostile in [*HOSTILE_IDS, "<fz-x>", "a\x00b", "2026-02-30"]:
+            response = client.get(url, params=dict.fromkeys(names, hostile))
+            checked += 1
+            assert response.status_code < 500, (url, names, hostile)
+            assert "<fz-x>" not in response.text, (url, names)
+    assert checked > 20
 
 
 def test_starting_a_workshop_with_bad_dots_re_shows_the_form(client: TestClient, db: Session,
