@@ -157,10 +157,8 @@ def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
     """Open a workshop for the unit in the round and show the facilitator's console."""
     raw = (dots or "").strip()
     try:
-        count = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6 \
-            else (3 if not raw else 0)
         workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
-                                             dots=count)
+                                             dots=_dot_count(raw))
     except ServiceError as exc:
         session.rollback()
         form = WorkshopForm(id_of(target.unit), raw, t.gettext(exc.message, **exc.params))
@@ -168,6 +166,15 @@ def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
                           status=exc.status)
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
+
+
+def _dot_count(raw: str) -> int:
+    """The number of dots typed (3 when empty); 0, which the workshop refuses with its
+    message, for anything that is not a small whole number."""
+    if not raw:
+        return 3
+    small = raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6
+    return int(raw) if small else 0
 
 
 def _console(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
