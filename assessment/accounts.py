@@ -10,13 +10,13 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, bindparam, insert, text, update
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from assessment.models import (
     AuditEvent,
@@ -29,6 +29,7 @@ from assessment.models import (
     SignInAttempt,
     Unit,
     User,
+    UserSession,
     id_of,
     utcnow,
 )
@@ -290,6 +291,45 @@ def revoke(session: Session, membership: Membership, *, by: User | None = None) 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+def start_session(session: Session, user: User, lifetime: timedelta, *,
+                  now: datetime | None = None) -> str:
+    """Store a new session of the user; returns its secret token (for the signed cookie).
+    The user's expired sessions are cleared on the way."""
+    now = now or utcnow()
+    session.exec(delete(UserSession).where(col(UserSession.user_id) == id_of(user),
+                                           col(UserSession.expires_at) < now))
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_token_hash(token), user_id=id_of(user), created_at=now,
+                            expires_at=now + lifetime))
+    session.flush()
+    return token
+
+
+def session_alive(session: Session, user_id: int, token: str, *,
+                  now: datetime | None = None) -> bool:
+    """Whether the token names an unexpired session of the user."""
+    row = session.get(UserSession, _token_hash(token))
+    if row is None or row.user_id != user_id:
+        return False
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    return expires > (now or utcnow())
+
+
+def end_session(session: Session, token: str) -> None:
+    """Sign one session out for good: its cookie, and any copy of it, stops working."""
+    session.exec(delete(UserSession).where(col(UserSession.id) == _token_hash(token)))
+
+
+def end_other_sessions(session: Session, user: User, keep: str | None) -> None:
+    """End every session of the user but `keep` (after a password change)."""
+    query = delete(UserSession).where(col(UserSession.user_id) == id_of(user))
+    if keep is not None:
+        query = query.where(col(UserSession.id) != _token_hash(keep))
+    session.exec(query)
 
 
 def invite(session: Session, organisation: Organisation, *, by: User, email: str | None,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from assessment.db import create_db_engine, session_scope
@@ -70,7 +71,9 @@ def serve(
         engine.dispose()
     typer.echo(f"SoMe Maturity Workshop: http://{host}:{port}")
     uvicorn.run("assessment.web.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.log_level, proxy_headers=True)
+                # The app reads X-Forwarded-For itself, from MATURITY_TRUSTED_PROXIES only:
+                # uvicorn's own proxy headers would believe any local client.
+                workers=workers, log_level=settings.log_level, proxy_headers=False)
 
 
 @db_app.command("upgrade")
@@ -195,6 +198,10 @@ def import_command(
             organisation_id = organisation.id
     except InvalidImportFile as exc:
         typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except SQLAlchemyError as exc:  # the transaction was rolled back: nothing was imported
+        typer.echo(f"error: the database refused the import, nothing was imported: "
+                   f"{type(exc).__name__}: {str(exc).splitlines()[0]}", err=True)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()

@@ -3,15 +3,18 @@
 The file holds everything that belongs to the organisation: the organisation, its unit tree,
 its rounds with the framework versions they are pinned to (version, content hash and the
 snapshot itself), the assessments (self-assessments and workshop assessments) with their own
-answers and their respondents' answers, the workshops with their participants (nicknames
-only), question states, needs, dots and target votes, the targets, the roadmap phases with
+answers and their respondents' answers, the workshops with their participants (anonymous
+keys), question states, needs, dots and target votes, the targets, the roadmap phases with
 their units, owners and gates, and the actions.
 
 It does **not** hold users, passwords, memberships, invitations, sign-in attempts or the audit
 log: those belong to people, not to the organisation's data, and a file that carried password
 hashes could not be handed around. Nor does it hold report jobs (PDFs built on request: they
 can be built again). Participants' token hashes are never exported either; an
-imported participant gets a fresh random token hash, so nobody can reuse an old cookie.
+imported participant gets a fresh random token hash, so nobody can reuse an old cookie. Nor
+are participants' nicknames: a respondent's answers are the person's individual votes, and no
+page may show who voted what, so the file must not tie a name to them (an older file's
+nicknames, schema version 1, are dropped on import).
 Who started a workshop (a user) is not exported, so imported workshops have no creator.
 
 References inside the file are export-local keys (``unit-3``, ``respondent-12``,
@@ -29,6 +32,7 @@ point leaves the database as it was once the caller rolls back.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import secrets
@@ -42,7 +46,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
-from assessment import roadmap, services
+from assessment import roadmap, services, workshops
 from assessment.framework import Framework, framework_from_snapshot, semantic_issues
 from assessment.models import (
     NAME_MAX,
@@ -75,7 +79,7 @@ from assessment.models import (
     id_of,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: no nicknames (version 1 files are read, their nicknames dropped)
 FORMAT = "some-maturity-workshop/organisation"
 
 # The file format: strict, frozen models -------------------------------------------------
@@ -84,8 +88,9 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z]+-[0-9]{1,9}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ContentHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Level = Annotated[int, Field(ge=1)]
-Position = Annotated[int, Field(ge=0)]
+# No number is larger than a database integer holds (a larger one would fail the import).
+Level = Annotated[int, Field(ge=1, le=services.MAX_ID)]
+Position = Annotated[int, Field(ge=0, le=services.MAX_ID)]
 When = AwareDatetime
 
 
@@ -129,10 +134,9 @@ class AnswerData(_Strict):
 
 
 class RespondentData(_Strict):
-    """A workshop participant's anonymous answers (their votes)."""
+    """A workshop participant's anonymous answers (their votes): no nickname, ever."""
 
     key: Key
-    nickname: Annotated[str, StringConstraints(max_length=60)] | None
     created_at: When
     answers: list[AnswerData]
 
@@ -161,11 +165,10 @@ class TargetData(_Strict):
 
 
 class ParticipantData(_Strict):
-    """Someone who joined a workshop: a nickname, never a token."""
+    """Someone who joined a workshop: an anonymous key, never a nickname or a token."""
 
     key: Key
     respondent: Key
-    nickname: Annotated[str, StringConstraints(max_length=40)] | None
     joined_at: When
 
 
@@ -333,20 +336,103 @@ def _path(parts: Iterable[Any]) -> str:
     return out
 
 
+# No file the app writes nests deeper than about a dozen levels or holds a longer number; the
+# limits keep a hostile file from exhausting the parser (a traceback, or a stack overflow).
+MAX_DEPTH = 40
+MAX_DIGITS = 30
+
+
+class _Pairs(dict[str, Any]):
+    """A JSON object whose text repeated a key (JSON allows it; this format does not)."""
+
+    duplicates: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    counted = Counter(key for key, _ in pairs)
+    marked = _Pairs(found)
+    marked.duplicates = sorted(key for key, count in counted.items() if count > 1)
+    return marked
+
+
+def _big_integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(text.lstrip('-'))} digits (at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _load_json(data: str | bytes) -> Any:
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text, object_pairs_hook=_object, parse_int=_big_integer,
+                          parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise InvalidImportFile([Problem("", "the file is not UTF-8 text")]) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidImportFile([Problem("", f"not valid JSON: {exc.msg} (line "
+                                             f"{exc.lineno}, column {exc.colno})")]) from None
+    except RecursionError:
+        raise InvalidImportFile([Problem("", f"the JSON is nested more than {MAX_DEPTH} "
+                                             "levels deep")]) from None
+    except ValueError as exc:
+        raise InvalidImportFile([Problem("", f"not valid JSON: {exc}")]) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _inspect(data: Any) -> list[Problem]:
+    """What JSON allows but this format refuses, wherever it is: nesting deeper than
+    MAX_DEPTH, repeated keys, and NUL characters (no database text may hold one)."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            problems.append(Problem(_path(path), f"nested more than {MAX_DEPTH} levels deep"))
+            continue
+        if isinstance(value, dict):
+            for key in getattr(value, "duplicates", []):
+                problems.append(Problem(_path(path), f"the key {key!r} appears more than once"))
+            for key, item in value.items():
+                if isinstance(key, str) and "\x00" in key:
+                    problems.append(Problem(_path(path), "a key holds a NUL character"))
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            problems.append(Problem(_path(path), "the text holds a NUL character"))
+    return sorted(problems, key=lambda p: p.path)
+
+
+def _upgraded(data: Any) -> Any:
+    """A schema version 1 file as version 2: its nicknames dropped (see the module doc)."""
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        return data
+    rounds = data.get("rounds")
+    for round_ in rounds if isinstance(rounds, list) else []:
+        for key, inner in (("assessments", "respondents"), ("workshops", "participants")):
+            for item in round_.get(key, []) if isinstance(round_, dict) else []:
+                for person in item.get(inner, []) if isinstance(item, dict) else []:
+                    if isinstance(person, dict):
+                        person.pop("nickname", None)
+    return {**data, "schema_version": SCHEMA_VERSION}
+
+
 def parse_file(data: str | bytes | Mapping[str, Any]) -> OrganisationFile:
     """Check the file's structure and types (JSON text or parsed JSON); raise
     InvalidImportFile with every problem found."""
     if isinstance(data, bytes | str):
-        try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-            data = json.loads(text)
-        except UnicodeDecodeError:
-            raise InvalidImportFile([Problem("", "the file is not UTF-8 text")]) from None
-        except json.JSONDecodeError as exc:
-            raise InvalidImportFile([Problem("", f"not valid JSON: {exc.msg} (line "
-                                                 f"{exc.lineno}, column {exc.colno})")]) from None
+        data = _load_json(data)
+    problems = _inspect(data)
+    if problems:
+        raise InvalidImportFile(problems)
     try:
-        return OrganisationFile.model_validate_json(json.dumps(data))
+        return OrganisationFile.model_validate_json(json.dumps(_upgraded(copy.deepcopy(data))))
     except TypeError:
         raise InvalidImportFile([Problem("", "the data is not JSON")]) from None
     except PydanticValidationError as exc:
@@ -448,8 +534,7 @@ class _Exporter:
             people = []
             for r in respondents[id_of(a)]:
                 key = self.respondent_key[id_of(r)] = f"respondent-{len(self.respondent_key) + 1}"
-                people.append(RespondentData(key=key, nickname=r.nickname,
-                                             created_at=_utc(r.created_at),
+                people.append(RespondentData(key=key, created_at=_utc(r.created_at),
                                              answers=answer_list((id_of(a), id_of(r)))))
             result.append(AssessmentData(
                 unit=self.unit_key[a.unit_id], kind=AssessmentKind(a.kind),
@@ -491,7 +576,7 @@ class _Exporter:
             closed_at=_utc_or_none(w.closed_at),
             participants=[ParticipantData(key=pkey[id_of(p)],
                                           respondent=self.respondent_key[p.respondent_id],
-                                          nickname=p.nickname, joined_at=_utc(p.joined_at))
+                                          joined_at=_utc(p.joined_at))
                           for p in participants],
             questions=[QuestionStateData(question_id=q.question_id, revealed=q.revealed)
                        for q in questions],
@@ -587,6 +672,7 @@ class _Checker:
                                        f"expected {SCHEMA_VERSION}")
         if _has_organisations(self.session):
             self.add("", NOT_EMPTY)
+        self.name("organisation.name", data.organisation.name)
         for i, version in enumerate(data.framework_versions):
             self.framework_version(f"framework_versions[{i}]", version)
         for i, unit in enumerate(data.units):
@@ -595,10 +681,17 @@ class _Checker:
         codes: set[str] = set()
         for i, round_ in enumerate(data.rounds):
             self.unique(f"rounds[{i}].name", round_.name, names, "round name")
+            self.name(f"rounds[{i}].name", round_.name)
             self.round(f"rounds[{i}]", round_, codes)
         self.phases()
+        proposed: set[str] = set()
         for i, action in enumerate(data.actions):
             self.action(f"actions[{i}]", action)
+            if action.library_id is not None:
+                self.unique(f"actions[{i}].library_id", f"{action.unit} {action.library_id}",
+                            proposed, "proposed action (unit and framework action)")
+            elif not action.text.strip():
+                self.add(f"actions[{i}].text", "an action of its own needs a text")
         return self.problems
 
     # Frameworks and units
@@ -626,7 +719,14 @@ class _Checker:
         if not issues:
             self.frameworks[version.content_hash] = framework
 
+    def name(self, path: str, name: str) -> None:
+        """A name as the app stores it: trimmed, single spaces, no line breaks or tabs."""
+        if " ".join(name.split()) != name:
+            self.add(path, "a name cannot have leading, trailing or repeated spaces, line "
+                           "breaks or tabs")
+
     def unit(self, path: str, unit: UnitData) -> None:
+        self.name(f"{path}.name", unit.name)
         if unit.parent is not None and unit.parent not in self.units:
             self.add(f"{path}.parent", f"unknown unit {unit.parent!r} (a parent comes before "
                                        "its units)")
@@ -684,6 +784,12 @@ class _Checker:
                 self.add(where, f"a second {assessment.kind.value} assessment of unit "
                                 f"{assessment.unit!r}")
             seen.add(pair)
+            submitted = assessment.status is AssessmentStatus.submitted
+            if submitted and assessment.submitted_at is None:
+                self.add(f"{where}.submitted_at", "a submitted assessment needs the time it "
+                                                  "was submitted")
+            elif not submitted and assessment.submitted_at is not None:
+                self.add(f"{where}.submitted_at", "a draft has no submission time")
             self.answers(f"{where}.answers", assessment.answers, framework)
             keys: set[str] = set()
             for j, respondent in enumerate(assessment.respondents):
@@ -718,6 +824,7 @@ class _Checker:
             self.add(f"{path}.unit", f"the round has no workshop assessment of unit "
                                      f"{workshop.unit!r}")
         self.unique(f"{path}.code", workshop.code, codes, "workshop code")
+        self.workshop_state(path, workshop, framework)
         if self.session.exec(select(Workshop.id).where(Workshop.code == workshop.code)).first():
             self.add(f"{path}.code", "a workshop with this code already exists")
         people = self.participants_of(path, workshop, respondents.get(workshop.unit, set()))
@@ -731,11 +838,7 @@ class _Checker:
                 except KeyError:
                     self.add(where, f"unknown question {state.question_id!r} for the round's "
                                     "framework")
-        needs = self.needs_of(path, workshop, framework, people)
-        for i, dot in enumerate(workshop.dots):
-            if dot.need not in needs:
-                self.add(f"{path}.dots[{i}].need", f"unknown need {dot.need!r} in this workshop")
-            self.participant(f"{path}.dots[{i}].participant", dot.participant, people)
+        self.dots(path, workshop, self.needs_of(path, workshop, framework, people), people)
         votes: set[tuple[str, str]] = set()
         for i, vote in enumerate(workshop.target_votes):
             where = f"{path}.target_votes[{i}]"
@@ -745,6 +848,31 @@ class _Checker:
             if (vote.participant, vote.factor_id) in votes:
                 self.add(where, "a second target vote of the participant for the factor")
             votes.add((vote.participant, vote.factor_id))
+
+    def workshop_state(self, path: str, workshop: WorkshopData,
+                       framework: Framework | None) -> None:
+        """The step is one of the agenda's; closed exactly when it has a closing time."""
+        if framework is not None and workshop.step_index >= len(workshops.agenda(framework)):
+            self.add(f"{path}.step_index", f"step {workshop.step_index} is out of range 0–"
+                                           f"{len(workshops.agenda(framework)) - 1}")
+        closed = workshop.status is WorkshopStatus.closed
+        if closed != (workshop.closed_at is not None):
+            self.add(f"{path}.closed_at", "a closed workshop needs the time it closed, an "
+                                          "open one has none")
+
+    def dots(self, path: str, workshop: WorkshopData, needs: set[str],
+             people: set[str]) -> None:
+        """Dots on the workshop's needs, at most the workshop's number per participant."""
+        placed: Counter[str] = Counter()
+        for i, dot in enumerate(workshop.dots):
+            if dot.need not in needs:
+                self.add(f"{path}.dots[{i}].need", f"unknown need {dot.need!r} in this workshop")
+            self.participant(f"{path}.dots[{i}].participant", dot.participant, people)
+            placed[dot.participant] += 1
+            if placed[dot.participant] == workshop.dots_per_participant + 1:
+                self.add(f"{path}.dots[{i}]", f"participant {dot.participant!r} has more than "
+                                              f"the workshop's {workshop.dots_per_participant} "
+                                              "dots")
 
     def participant(self, path: str, key: str | None, people: set[str]) -> None:
         if key is not None and key not in people:
@@ -805,6 +933,10 @@ class _Checker:
         placed: set[str] = set()
         for i, phase in enumerate(self.data.phases):
             path = f"phases[{i}]"
+            self.name(f"{path}.name", phase.name)
+            for j, owner in enumerate(phase.owners):
+                self.name(f"{path}.owners[{j}].name", owner.name)
+                self.name(f"{path}.owners[{j}].role", owner.role)
             if phase.starts_on and phase.ends_on and phase.ends_on < phase.starts_on:
                 self.add(f"{path}.ends_on", "the phase ends before it starts")
             seen: set[str] = set()
@@ -925,7 +1057,7 @@ class _Importer:
         for row, assessment in zip(rows, round_.assessments, strict=True):
             if assessment.kind is AssessmentKind.workshop:
                 workshop_assessment[assessment.unit] = id_of(row)
-            people += [(r.key, Respondent(assessment_id=id_of(row), nickname=r.nickname,
+            people += [(r.key, Respondent(assessment_id=id_of(row),
                                           created_at=_stored(r.created_at)))
                        for r in assessment.respondents]
         self.add_all([r for _, r in people])
@@ -954,8 +1086,8 @@ class _Importer:
         self.add_all([row])
         workshop_id = id_of(row)
         people = [Participant(workshop_id=workshop_id, respondent_id=self.respondents[p.respondent],
-                              token_hash=_fresh_token_hash(), nickname=p.nickname,
-                              joined_at=_stored(p.joined_at)) for p in data.participants]
+                              token_hash=_fresh_token_hash(), joined_at=_stored(p.joined_at))
+                  for p in data.participants]
         self.add_all(people)
         self.participants.update({p.key: id_of(r) for p, r in zip(data.participants, people,
                                                                   strict=True)})

@@ -195,6 +195,18 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: its cookie names this row, and signing out deletes it, so a copy
+    of the cookie stops working too. The id is a SHA-256 of the cookie's random part."""
+
+    __tablename__ = "user_session"
+
+    id: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
 class Membership(SQLModel, table=True):
     """A user's role in an organisation."""
 

@@ -61,6 +61,21 @@ class Conflict(ServiceError):
     status = 409
 
 
+# The largest id the tables hold on both databases (their ids are PostgreSQL INTEGER; SQLite's
+# go to 2**63 - 1). A larger number in a path or form names nothing: it must never reach a
+# query, where it overflows.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw: object) -> int | None:
+    """The row id a form or path value names; None for anything that cannot be one."""
+    text = str(raw).strip() if raw is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def clean_name(value: str | None, *, field: str = "name") -> str:
     """A trimmed, non-empty name of at most NAME_MAX characters."""
     name = " ".join((value or "").split())

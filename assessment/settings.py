@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assessment.resources import data_dir
 
 Language = Literal["fi", "en"]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -78,9 +80,30 @@ class Settings(BaseSettings):
         default=10, ge=1, le=24 * 60,
         description="The time window of workshop_joins_per_address, in minutes.",
     )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8) of the "
+        "reverse proxies in front of the app: only from these is X-Forwarded-For (the "
+        "client's address, used for sign-in throttling and the audit log) and "
+        "X-Forwarded-Proto believed. Unset: no proxy is trusted.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )
+
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str | None) -> str | None:
+        for item in (value or "").split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the item
+        return value
+
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """The trusted proxies as networks (a single address is a network of one)."""
+        return tuple(ipaddress.ip_network(item.strip(), strict=False)
+                     for item in (self.trusted_proxies or "").split(",") if item.strip())
 
 
 def secret_key(settings: Settings) -> str:

@@ -254,6 +254,8 @@ class Facilitator:
             "csrf_token": self.csrf, "email": EMAIL, "password": PASSWORD, "next": "/"})
         if signed_in.status_code != 303:
             raise RuntimeError(f"sign-in failed: {signed_in.status_code}")
+        # Signing in renews the CSRF cookie: the forms of the next page carry its token.
+        self.csrf = csrf_token(await self.client.get("/"))
         opened = await self.client.post(f"/rounds/{round_id}/units/{unit_id}/workshops",
                                         data={"csrf_token": self.csrf, "dots": "3"})
         if opened.status_code != 303:

@@ -63,6 +63,10 @@ def chart_rc(salt: str, font_size: float, **extra: Any) -> dict[str, Any]:
         "font.family": [FONT, "sans-serif"],
         "font.sans-serif": [FONT, "Verdana"],
         "font.size": font_size,
+        # Every text on a chart is user text (unit, round, phase and factor names): drawn as
+        # typed, never read as mathtext ("Sales $\\foo$") or LaTeX.
+        "text.parse_math": False,
+        "text.usetex": False,
         **extra,
     }
 

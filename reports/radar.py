@@ -18,6 +18,7 @@ from typing import cast
 
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.projections.polar import PolarAxes
 from matplotlib.textpath import text_to_path
@@ -118,7 +119,8 @@ def _draw(chart: RadarChart) -> Figure:
     for number, label in enumerate(labels):
         _text_block(axes, label.rows, (label.angle, top), "data", label.offset,
                     label.horizontal, f"axis-{number}")
-    drawn = [s for i, s in enumerate(chart.series) if _plot_series(axes, i, s, angles)]
+    drawn = [(line, s.label) for i, s in enumerate(chart.series)
+             if (line := _plot_series(axes, i, s, angles)) is not None]
     if chart.core_label:
         _core_badge(axes, chart, hole)
     # An invisible strut keeps the cropped width at least this wide, so text comes out the same
@@ -127,7 +129,9 @@ def _draw(chart: RadarChart) -> Figure:
     figure.add_artist(Rectangle((0.5 - half, 0.5), 2 * half, 0.0, transform=axes.transAxes,
                                 fill=False, linewidth=0.0, clip_on=False))
     if drawn:
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, _legend_top(labels)),
+        # Handles and labels given as they are: matplotlib would drop a label starting "_".
+        axes.legend([line for line, _ in drawn], [label for _, label in drawn],
+                    loc="upper center", bbox_to_anchor=(0.5, _legend_top(labels)),
                     ncols=min(2, len(drawn)), frameon=False, fontsize=LEGEND_FONT * scale,
                     handlelength=3.2, columnspacing=2.0)
     return figure
@@ -155,19 +159,22 @@ def _grid(axes: PolarAxes, chart: RadarChart, angles: list[float], hole: float) 
 
 
 def _plot_series(axes: PolarAxes, index: int, series: RadarSeries,
-                 angles: list[float]) -> bool:
-    """Draw one series' runs of present values; False when it has none."""
+                 angles: list[float]) -> Line2D | None:
+    """Draw one series' runs of present values; its first line, or None when it has none."""
     colour = PALETTE[index % len(PALETTE)]
     runs = list(_runs(angles, series.values))
+    first: Line2D | None = None
     for number, (xs, ys) in enumerate(runs):
-        axes.plot(xs, ys, color=colour, linestyle=LINESTYLES[series.style], linewidth=2.2,
-                  marker=MARKERS[index % len(MARKERS)], markersize=6.5,
-                  markevery=slice(0, len(angles)),  # a closed ring's last point is its first
-                  markeredgecolor="white", markeredgewidth=0.8, zorder=3 + index,
-                  label=series.label if number == 0 else None)
+        (line,) = axes.plot(xs, ys, color=colour, linestyle=LINESTYLES[series.style],
+                            linewidth=2.2, marker=MARKERS[index % len(MARKERS)], markersize=6.5,
+                            # a closed ring's last point is its first
+                            markevery=slice(0, len(angles)),
+                            markeredgecolor="white", markeredgewidth=0.8, zorder=3 + index,
+                            label=series.label if number == 0 else None)
+        first = first or line
     if index == 0 and len(runs) == 1 and len(runs[0][0]) == len(angles) + 1:
         axes.fill(*runs[0], color=colour, alpha=0.12, zorder=2)
-    return bool(runs)
+    return first
 
 
 def _runs(angles: list[float], values: tuple[float | None, ...]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from reports.charts import (
     GRID,
@@ -97,21 +98,24 @@ def _draw(chart: TrendChart) -> Figure:
         axes.spines[side].set_visible(False)
     for side in ("left", "bottom"):
         axes.spines[side].set_color(GRID)
-    drawn = 0
+    drawn: list[tuple[Line2D, str]] = []
     for index, series in enumerate(chart.series):
         ys = [math.nan if v is None else float(v) for v in series.values]
         if all(math.isnan(y) for y in ys):
             continue
-        drawn += 1
-        axes.plot(xs, ys, color=PALETTE[index % len(PALETTE)],
-                  linestyle=LINESTYLES[series.style], linewidth=2.0,
-                  marker=MARKERS[index % len(MARKERS)], markersize=6.0,
-                  markeredgecolor="white", markeredgewidth=0.8,
-                  # The first series is the one the chart is about: on top where lines meet.
-                  zorder=3 + len(chart.series) - index,
-                  label=series.label, gid=f"series-{index}")
+        (line,) = axes.plot(xs, ys, color=PALETTE[index % len(PALETTE)],
+                            linestyle=LINESTYLES[series.style], linewidth=2.0,
+                            marker=MARKERS[index % len(MARKERS)], markersize=6.0,
+                            markeredgecolor="white", markeredgewidth=0.8,
+                            # The first series is the one the chart is about: on top where
+                            # lines meet.
+                            zorder=3 + len(chart.series) - index,
+                            label=series.label, gid=f"series-{index}")
+        drawn.append((line, series.label))
     if drawn:
-        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(3, drawn),
+        # Handles and labels given as they are: matplotlib would drop a label starting "_".
+        axes.legend([line for line, _ in drawn], [label for _, label in drawn],
+                    loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(3, len(drawn)),
                     frameon=False, fontsize=LEGEND_FONT, handlelength=3.0,
                     columnspacing=1.5, borderaxespad=0.3)
     return figure

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from assessment.db import create_db_engine
 from assessment.framework import Framework, FrameworkRegistry
-from assessment.models import metadata
+from assessment.models import User, metadata
 from assessment.settings import Settings
 from assessment.web.app import create_app
 from tests.factories import PASSWORD, make_user
@@ -92,10 +92,22 @@ def csrf_headers(app: FastAPI, client: TestClient) -> None:
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the sign-in form."""
+    """Sign in through the sign-in form (which renews the CSRF cookie: the client keeps the
+    test's cookie, so its CSRF header stays valid)."""
+    csrf = client.cookies.get("csrf")
     response = client.post("/sign-in", data={"email": email, "password": password},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
+    if csrf is not None:
+        set_cookie(client, "csrf", csrf)
+
+
+def session_cookie(app: FastAPI, user: User) -> str:
+    """A session cookie value for the user, stored as signing in would store it."""
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        value: str = app.state.sessions.value_for(session, user)
+        session.commit()
+    return value
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from assessment.models import (
 )
 from assessment.policy import Action, Decision, Viewer, decide, decide_site
 from assessment.web.auth import SignInRequired, load_viewer
-from assessment.web.deps import SessionDep
+from assessment.web.deps import PathId, SessionDep
 
 
 def current_viewer(request: Request, session: SessionDep) -> Viewer:
@@ -40,6 +40,10 @@ def current_viewer(request: Request, session: SessionDep) -> Viewer:
     cached = getattr(request.state, "viewer", None)
     if cached is None:
         cached, user = load_viewer(session, request.app.state.sessions, request)
+        if user is not None:
+            # Detached with its values loaded: a route that rolls its session back must not
+            # expire the user that every page (and the error page) shows.
+            session.expunge(user)
         request.state.viewer, request.state.user = cached, user
     viewer: Viewer = cached
     return viewer
@@ -112,7 +116,7 @@ def organisation_access(action: Action, kind: str = "organisation",
     """Load the path's organisation and check the viewer may `action` it (or its `kind` of
     data: members, audit log)."""
 
-    def load(organisation_id: int, session: SessionDep, viewer: ViewerDep) -> Organisation:
+    def load(organisation_id: PathId, session: SessionDep, viewer: ViewerDep) -> Organisation:
         organisation = _get_or_404(session, Organisation, organisation_id)
         authorize(viewer, kind, action, organisation_id)
         return organisation
@@ -124,7 +128,7 @@ def round_access(action: Action, kind: str = "round") -> Callable[..., Round]:
     """Load the path's round and check the viewer may `action` its organisation (or its
     `kind` of data: exports)."""
 
-    def load(round_id: int, session: SessionDep, viewer: ViewerDep) -> Round:
+    def load(round_id: PathId, session: SessionDep, viewer: ViewerDep) -> Round:
         round_ = _get_or_404(session, Round, round_id)
         authorize(viewer, kind, action, round_.organisation_id)
         return round_
@@ -144,7 +148,8 @@ def round_unit_access(action: Action, kind: str = "unit") -> Callable[..., Round
     """Load the path's round and unit (404 unless they share an organisation) and check the
     viewer may `action` the unit (or, with kind "workshop", run a workshop for it)."""
 
-    def load(round_id: int, unit_id: int, session: SessionDep, viewer: ViewerDep) -> RoundUnit:
+    def load(round_id: PathId, unit_id: PathId, session: SessionDep,
+             viewer: ViewerDep) -> RoundUnit:
         round_ = _get_or_404(session, Round, round_id)
         unit = _get_or_404(session, Unit, unit_id)
         if unit.organisation_id != round_.organisation_id:
@@ -158,7 +163,7 @@ def round_unit_access(action: Action, kind: str = "unit") -> Callable[..., Round
 def assessment_access(action: Action) -> Callable[..., Assessment]:
     """Load the path's assessment and check the viewer may `action` its organisation."""
 
-    def load(assessment_id: int, session: SessionDep, viewer: ViewerDep) -> Assessment:
+    def load(assessment_id: PathId, session: SessionDep, viewer: ViewerDep) -> Assessment:
         assessment = _get_or_404(session, Assessment, assessment_id)
         round_ = _get_or_404(session, Round, assessment.round_id)
         authorize(viewer, "assessment", action, round_.organisation_id, assessment.unit_id)
@@ -170,7 +175,7 @@ def assessment_access(action: Action) -> Callable[..., Assessment]:
 def workshop_access(action: Action) -> Callable[..., Workshop]:
     """Load the path's workshop and check the viewer may `action` it (facilitator side)."""
 
-    def load(workshop_id: int, session: SessionDep, viewer: ViewerDep) -> Workshop:
+    def load(workshop_id: PathId, session: SessionDep, viewer: ViewerDep) -> Workshop:
         workshop = _get_or_404(session, Workshop, workshop_id)
         authorize(viewer, "workshop", action, workshop.organisation_id)
         return workshop
@@ -181,7 +186,7 @@ def workshop_access(action: Action) -> Callable[..., Workshop]:
 def phase_access(action: Action) -> Callable[..., Phase]:
     """Load the path's roadmap phase and check the viewer may `action` the roadmap."""
 
-    def load(phase_id: int, session: SessionDep, viewer: ViewerDep) -> Phase:
+    def load(phase_id: PathId, session: SessionDep, viewer: ViewerDep) -> Phase:
         phase = _get_or_404(session, Phase, phase_id)
         authorize(viewer, "roadmap", action, phase.organisation_id)
         return phase
@@ -192,7 +197,7 @@ def phase_access(action: Action) -> Callable[..., Phase]:
 def unit_plan_access(action: Action) -> Callable[..., Unit]:
     """Load the path's unit and check the viewer may `action` its plan (targets, actions)."""
 
-    def load(unit_id: int, session: SessionDep, viewer: ViewerDep) -> Unit:
+    def load(unit_id: PathId, session: SessionDep, viewer: ViewerDep) -> Unit:
         unit = _get_or_404(session, Unit, unit_id)
         authorize(viewer, "plan", action, unit.organisation_id, unit_id)
         return unit
@@ -204,7 +209,7 @@ def unit_access(action: Action, kind: str = "unit") -> Callable[..., Unit]:
     """Load the path's unit and check the viewer may `action` it (a unit lead: their own
     units and the units below them)."""
 
-    def load(unit_id: int, session: SessionDep, viewer: ViewerDep) -> Unit:
+    def load(unit_id: PathId, session: SessionDep, viewer: ViewerDep) -> Unit:
         unit = _get_or_404(session, Unit, unit_id)
         authorize(viewer, kind, action, unit.organisation_id, unit_id)
         return unit
@@ -215,7 +220,7 @@ def unit_access(action: Action, kind: str = "unit") -> Callable[..., Unit]:
 def action_access(action: Action) -> Callable[..., PlannedAction]:
     """Load the path's planned action and check the viewer may `action` its unit's plan."""
 
-    def load(action_id: int, session: SessionDep, viewer: ViewerDep) -> PlannedAction:
+    def load(action_id: PathId, session: SessionDep, viewer: ViewerDep) -> PlannedAction:
         planned = _get_or_404(session, PlannedAction, action_id)
         authorize(viewer, "plan", action, planned.organisation_id, planned.unit_id)
         return planned
@@ -233,7 +238,7 @@ def report_job_access(action: Action) -> Callable[..., ReportJob]:
     """Load the path's report job and check the viewer may `action` its report (the rule of
     its kind: a unit's report, or a leadership brief)."""
 
-    def load(job_id: int, session: SessionDep, viewer: ViewerDep) -> ReportJob:
+    def load(job_id: PathId, session: SessionDep, viewer: ViewerDep) -> ReportJob:
         job = _get_or_404(session, ReportJob, job_id)
         rule = REPORT_JOB_RULES.get(job.kind)
         if rule is not None:

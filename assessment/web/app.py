@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -15,9 +15,11 @@ from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues
 from assessment.resources import data_dir
+from assessment.services import N_
 from assessment.settings import Settings, secret_key
 from assessment.web import errors
 from assessment.web.auth import CSRF_FIELD, Sessions, require_csrf
+from assessment.web.errors import PageError
 from assessment.web.pages import Pages
 from assessment.web.routes import (
     accounts,
@@ -39,6 +41,8 @@ from reports.jobs import ReportJobs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("assessment")
+NUL_MESSAGE = N_("The text contains a NUL character (a zero byte), which no field may hold. "
+                 "Remove it and try again.")
 
 
 class MissingAssetsError(RuntimeError):
@@ -58,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
     app = FastAPI(title="SoMe Maturity Workshop", docs_url=None, redoc_url=None,
-                  openapi_url=None, dependencies=[Depends(check_csrf)], lifespan=_lifespan)
+                  openapi_url=None, dependencies=[Depends(check_csrf), Depends(refuse_nul)],
+                  lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
@@ -74,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    dashboard.router):
         app.include_router(router)
     errors.install(app)
-    app.add_middleware(SecurityMiddleware, error_page=errors.error_page)
+    app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
+                       trusted_proxies=settings.proxy_networks())
     return app
 
 
@@ -94,6 +100,22 @@ async def check_csrf(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         form_token = value if isinstance(value, str) else None
     require_csrf(request, request.app.state.sessions, form_token)
+
+
+async def refuse_nul(request: Request) -> None:
+    """Refuse a NUL character anywhere in the path, query or form: no text may hold one
+    (PostgreSQL cannot store it, and no person types it)."""
+    if any("\x00" in value for value in request.path_params.values()):
+        raise HTTPException(status_code=404)
+    values = list(request.query_params.values())
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and \
+            request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        values += [v if isinstance(v, str) else (v.filename or "") for _, v in form.multi_items()]
+        values += list(form.keys())
+    if any("\x00" in value for value in values):
+        raise PageError(422, NUL_MESSAGE)
 
 
 def app_from_environment() -> FastAPI:

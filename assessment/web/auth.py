@@ -1,8 +1,9 @@
-"""Sessions in a signed cookie, the current viewer, and CSRF tokens.
+"""Sessions in a signed cookie backed by a database row, the current viewer, and CSRF tokens.
 
-No session state lives in process memory: the cookie carries the user id and the user's
-session version (bumped when the password changes), signed with the app's secret key, so any
-number of app processes can serve the same users.
+No session state lives in process memory: the cookie carries the user id, the user's session
+version (bumped when the password changes) and the secret token of a `UserSession` row,
+signed with the app's secret key, so any number of app processes can serve the same users.
+Signing out deletes the row, so a copy of the cookie taken before stops working too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -17,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
+from assessment import accounts
 from assessment.accounts import memberships_of
 from assessment.models import Role, Unit, User
 from assessment.policy import ANONYMOUS, Viewer
@@ -26,6 +30,15 @@ CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class CookieSession:
+    """What a valid session cookie says: whose session, at which version, and its token."""
+
+    user_id: int
+    version: int
+    token: str
 
 
 class SignInRequired(Exception):
@@ -40,23 +53,33 @@ class Sessions:
         self._csrf_key = hashlib.sha256(("csrf:" + secret).encode("utf-8")).digest()
         self.max_age = hours * 3600
 
-    def value_for(self, user: User) -> str:
-        """The signed session cookie value for a user."""
-        return str(self._serializer.dumps({"u": user.id, "v": user.session_version}))
+    def value_for(self, session: Session, user: User) -> str:
+        """Store a new session of the user and return its signed cookie value."""
+        token = accounts.start_session(session, user, timedelta(seconds=self.max_age))
+        return str(self._serializer.dumps({"u": user.id, "v": user.session_version,
+                                           "s": token}))
 
-    def issue(self, request: Request, response: Response, user: User) -> None:
-        """Sign the user in on this response."""
-        value = self.value_for(user)
+    def issue(self, request: Request, response: Response, session: Session, user: User) -> None:
+        """Sign the user in on this response (a new session, and a new CSRF cookie, so a
+        token planted before the sign-in is worth nothing after it); commit afterwards."""
+        value = self.value_for(session, user)
+        secure = request.url.scheme == "https"
         response.set_cookie(SESSION_COOKIE, value, max_age=self.max_age, httponly=True,
-                            samesite="lax", secure=request.url.scheme == "https", path="/")
+                            samesite="lax", secure=secure, path="/")
+        response.set_cookie(CSRF_COOKIE, new_csrf_cookie(), httponly=True, samesite="lax",
+                            secure=secure, path="/")
 
-    def clear(self, request: Request, response: Response) -> None:
-        """Sign out on this response."""
+    def clear(self, request: Request, response: Response, session: Session) -> None:
+        """Sign out on this response: the session's row goes, so every copy of its cookie
+        stops working; commit afterwards."""
+        found = self.read(request)
+        if found is not None:
+            accounts.end_session(session, found.token)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                                secure=request.url.scheme == "https")
 
-    def read(self, request: Request) -> tuple[int, int] | None:
-        """The (user id, session version) of a valid cookie; None when missing or tampered."""
+    def read(self, request: Request) -> CookieSession | None:
+        """The session a valid cookie names; None when missing, expired or tampered."""
         raw = request.cookies.get(SESSION_COOKIE)
         if not raw:
             return None
@@ -65,9 +88,9 @@ class Sessions:
         except BadSignature:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("u"), int) \
-                or not isinstance(data.get("v"), int):
+                or not isinstance(data.get("v"), int) or not isinstance(data.get("s"), str):
             return None
-        return data["u"], data["v"]
+        return CookieSession(data["u"], data["v"], data["s"])
 
     def csrf_token(self, cookie_value: str) -> str:
         """The form token that matches a CSRF cookie."""
@@ -104,8 +127,9 @@ def load_viewer(session: Session, sessions: Sessions, request: Request) -> tuple
     found = sessions.read(request)
     if found is None:
         return ANONYMOUS, None
-    user = session.get(User, found[0])
-    if user is None or user.session_version != found[1]:
+    user = session.get(User, found.user_id)
+    if user is None or user.session_version != found.version \
+            or not accounts.session_alive(session, found.user_id, found.token):
         return ANONYMOUS, None
     memberships = memberships_of(session, user)
     roles = {m.organisation_id: Role(m.role) for m, _ in memberships}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Translator, negotiate
+from assessment.services import MAX_ID
 from assessment.settings import Settings
 
 LANGUAGE_COOKIE = "lang"
@@ -41,6 +42,10 @@ def translator_for(request: Request) -> Translator:
     translator: Translator = request.app.state.catalogues.translator(language)
     return translator
 
+
+# A row id in a path: anything else (too large for the database, negative, not a number) is
+# a validation error, which the error handler answers with 404.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -99,3 +99,19 @@ def test_unreadable_and_non_json_files_and_unknown_organisations(
     unknown = runner.invoke(app, ["export", "5", "--output", str(tmp_path / "x.json")])
     assert unknown.exit_code == 1 and "no organisation 5" in unknown.output
     assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("text", ["[" * 1000 + "]" * 1000, '{"format": 1' + "0" * 5000 + "}",
+                                  '{"format": "a", "format": "b"}', '{"a": "\\u0000"}',
+                                  "\xff\xfe"])
+def test_a_hostile_file_gets_its_problems_and_no_traceback(
+        text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = use_database(monkeypatch, tmp_path / "empty.db")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    hostile = tmp_path / "hostile.json"
+    hostile.write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
+    result = runner.invoke(app, ["import", str(hostile)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and "Invalid import file" in result.output
+    assert counts(url) == (0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ def test_export_import_export_gives_identical_json(session: Session, exported: s
     workshops_ = [w for r in data["rounds"] for w in r["workshops"]]
     assert len(workshops_) == 2 and {w["status"] for w in workshops_} == {"open", "closed"}
     open_one = next(w for w in workshops_ if w["status"] == "open")
-    assert [p["nickname"] for p in open_one["participants"]] == ["Äänekäs", None, "Öljy"]
+    # No nickname is tied to the participants, nor to their votes (the respondents).
+    assert len(open_one["participants"]) == 3 and "nickname" not in exported
     assert [n["merged_into"] for n in open_one["needs"]] == ["need-8", None, None]
     assert [n["participant"] for n in open_one["needs"]] == ["participant-7", "participant-8",
                                                              None]
@@ -309,3 +311,146 @@ def test_summary_counts_what_the_file_holds(demo_export: str) -> None:  # no dat
     line = exchange.summary(exchange.parse_file(demo_export))
     assert line.startswith("Pohjolan Palvelu Oy (demo): 8 units, 3 rounds, ")
     assert "2 workshops" in line
+
+
+# Damaged files: everything the app itself would refuse ------------------------------------
+
+def _first_workshop(data: dict[str, Any]) -> dict[str, Any]:
+    return next(w for r in data["rounds"] for w in r["workshops"])
+
+
+def _too_many_dots(data: dict[str, Any]) -> None:
+    workshop = _first_workshop(data)
+    workshop["dots_per_participant"] = 3
+    dot = {"need": workshop["needs"][0]["key"], "participant": workshop["participants"][0]["key"],
+           "created_at": workshop["created_at"]}
+    workshop["dots"] = [dot] * 11
+
+
+def _step_out_of_range(data: dict[str, Any]) -> None:
+    _first_workshop(data)["step_index"] = 999
+
+
+def _submitted_without_time(data: dict[str, Any]) -> None:
+    assessment = data["rounds"][0]["assessments"][0]
+    assessment["status"], assessment["submitted_at"] = "submitted", None
+
+
+def _proposed_twice(data: dict[str, Any]) -> None:
+    proposed = next(a for a in data["actions"] if a["library_id"])
+    data["actions"].append(dict(proposed))
+
+
+def _nul_in_a_name(data: dict[str, Any]) -> None:
+    data["units"][0]["name"] = "Myynti\x00"
+
+
+def _untrimmed_name(data: dict[str, Any]) -> None:
+    data["units"][0]["name"] = " Myynti\nja markkinointi"
+
+
+def _huge_position(data: dict[str, Any]) -> None:
+    data["actions"][0]["position"] = 10**25
+
+
+def _closed_without_time(data: dict[str, Any]) -> None:
+    workshop = _first_workshop(data)
+    workshop["status"], workshop["closed_at"] = "closed", None
+
+
+def _empty_own_action(data: dict[str, Any]) -> None:
+    data["actions"].append({**data["actions"][0], "library_id": None, "text": "  ",
+                            "from_level": None})
+
+
+def _nicknamed_vote(data: dict[str, Any]) -> None:
+    data["rounds"][1]["assessments"][1]["respondents"][0]["nickname"] = "Äänekäs"
+
+
+DAMAGED = {
+    "more dots than the limit": (_too_many_dots, "rounds[1].workshops[0].dots[3]",
+                                 "more than the workshop's 3 dots"),
+    "a step index out of range": (_step_out_of_range, "rounds[1].workshops[0].step_index",
+                                  "step 999 is out of range"),
+    "submitted without a time": (_submitted_without_time,
+                                 "rounds[0].assessments[0].submitted_at",
+                                 "needs the time it was submitted"),
+    "a duplicated proposed action": (_proposed_twice, None, "duplicate proposed action"),
+    "NUL in a name": (_nul_in_a_name, "units[0].name", "NUL character"),
+    "an untrimmed name": (_untrimmed_name, "units[0].name", "leading, trailing"),
+    "a number too large": (_huge_position, "actions[0].position", "less than or equal"),
+    "closed without a time": (_closed_without_time, "rounds[1].workshops[0].closed_at",
+                              "needs the time it closed"),
+    "an own action without text": (_empty_own_action, None, "needs a text"),
+    "a nickname on a vote": (_nicknamed_vote, "rounds[1].assessments[1].respondents[0]."
+                                              "nickname", "Extra inputs"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED)
+def test_a_damaged_file_is_refused_with_a_message_at_its_path(
+        demo_export: str, session: Session, engine: Engine, damage: str) -> None:
+    mutate, path, message = DAMAGED[damage]
+    data = json.loads(demo_export)
+    mutate(data)
+    before = row_counts(engine)
+    with pytest.raises(exchange.InvalidImportFile) as caught:
+        exchange.import_organisation(session, data)
+    session.rollback()
+    found = [p for p in caught.value.problems if message in p.message]
+    assert found, [str(p) for p in caught.value.problems]
+    assert path is None or found[0].path == path, [str(p) for p in found]
+    assert row_counts(engine) == before
+
+
+def _nested(text: str) -> str:
+    return text.replace('"actions": [', '"actions": [' + "[" * 1000 + "]" * 1000 + ",", 1)
+
+
+def _long_integer(text: str) -> str:
+    return re.sub(r'"step_index": \d+', '"step_index": ' + "9" * 4300, text, count=1)
+
+
+def _duplicate_key(text: str) -> str:
+    return text.replace('"format": ', '"format": "other",\n  "format": ', 1)
+
+
+def _nul_escape(text: str) -> str:
+    return text.replace('"name": "', '"name": "\\u0000', 1)
+
+
+RAW = {"nested 1,000 deep": (_nested, "nested more than 40 levels deep"),
+       "an integer of 4,300 digits": (_long_integer, "a number of 4300 digits"),
+       "a duplicate key": (_duplicate_key, "the key 'format' appears more than once"),
+       "a NUL escape": (_nul_escape, "NUL character"),
+       "NaN": (lambda text: re.sub(r'"step_index": \d+', '"step_index": NaN', text, count=1),
+               "NaN is not a JSON number")}
+
+
+@pytest.mark.parametrize("damage", RAW)
+def test_a_hostile_json_text_is_refused_without_a_traceback(demo_export: str,
+                                                             damage: str) -> None:
+    mutate, message = RAW[damage]
+    text = mutate(demo_export)
+    assert text != demo_export
+    with pytest.raises(exchange.InvalidImportFile) as caught:
+        exchange.parse_file(text)
+    assert any(message in str(p) for p in caught.value.problems), \
+        [str(p) for p in caught.value.problems]
+    nested = {"format": exchange.FORMAT, "deep": []}
+    inner = nested["deep"]
+    for _ in range(5000):  # parsed data too (as the web would hand over), far past the stack
+        inner.append([])
+        inner = inner[0]
+    with pytest.raises(exchange.InvalidImportFile):
+        exchange.parse_file(nested)
+
+
+def test_a_version_1_file_is_read_and_its_nicknames_dropped(demo_export: str) -> None:
+    data = json.loads(demo_export)
+    data["schema_version"] = 1
+    _nicknamed_vote(data)
+    _first_workshop(data)["participants"][0]["nickname"] = "Öljy"
+    parsed = exchange.parse_file(data)
+    assert parsed.schema_version == exchange.SCHEMA_VERSION
+    assert "nickname" not in json.dumps(parsed.model_dump(mode="json"))

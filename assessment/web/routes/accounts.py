@@ -13,15 +13,10 @@ from assessment.services import ServiceError
 from assessment.web.access import AccountRead, AccountWrite, Public, PublicWrite, UserDep
 from assessment.web.deps import SessionDep, TranslatorDep
 from assessment.web.pages import empty_form, failed_form, safe_next, see_other
+from assessment.web.security import client_address
 
 router = APIRouter()
 Text = Annotated[str | None, Form()]
-
-
-def client_address(request: Request) -> str:
-    """The client's address as the server sees it (behind a proxy: the proxy's header).
-    Sign-in throttling and the workshop join limit both read it from here."""
-    return request.client.host if request.client else "unknown"
 
 
 def _sign_in_page(request: Request, t: Translator, *, next_url: str,
@@ -53,17 +48,18 @@ def sign_in(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWr
         form = failed_form(t, exc, {"email": email})
         return _sign_in_page(request, t, next_url=target, form=form,
                              status=429 if isinstance(exc, accounts.Throttled) else 400)
-    session.commit()
     response = see_other(target)
-    request.app.state.sessions.issue(request, response, user)
+    request.app.state.sessions.issue(request, response, session, user)
+    session.commit()
     return response
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, _: PublicWrite) -> Response:
-    """End the session."""
+def sign_out(request: Request, session: SessionDep, _: PublicWrite) -> Response:
+    """End the session for good (other devices of the same user stay signed in)."""
     response = see_other("/sign-in")
-    request.app.state.sessions.clear(request, response)
+    request.app.state.sessions.clear(request, response, session)
+    session.commit()
     return response
 
 
@@ -93,9 +89,10 @@ def change_password(request: Request, session: SessionDep, t: TranslatorDep, _: 
         session.rollback()
         form = failed_form(t, exc, {"current_password": None, "new_password": None})
         return _account_page(request, t, form=form, status=exc.status)
-    session.commit()
+    accounts.end_other_sessions(session, user, keep=None)
     response = see_other("/account?saved=1")
-    request.app.state.sessions.issue(request, response, user)
+    request.app.state.sessions.issue(request, response, session, user)
+    session.commit()
     return response
 
 
@@ -131,7 +128,7 @@ def accept_invitation(request: Request, session: SessionDep, t: TranslatorDep,
         session.rollback()
         form = failed_form(t, exc, {"password": None})
         return _invitation_page(request, t, session, token, form=form, status=exc.status)
-    session.commit()
     response = see_other("/")
-    request.app.state.sessions.issue(request, response, user)
+    request.app.state.sessions.issue(request, response, session, user)
+    session.commit()
     return response

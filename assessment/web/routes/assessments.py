@@ -19,7 +19,7 @@ from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.errors import PageError
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import see_other
-from assessment.web.routes.accounts import client_address
+from assessment.web.security import client_address
 from reports.results import build_assessment_results, compare, radar_chart_svg
 
 router = APIRouter()

@@ -23,8 +23,8 @@ from assessment.web.access import (
 )
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.errors import PageError
-from assessment.web.routes.accounts import client_address
 from assessment.web.routes.dashboard import Raw, RoundParam, pick_round, pick_unit
+from assessment.web.security import client_address
 from reports import tables
 
 router = APIRouter()

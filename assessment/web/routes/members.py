@@ -12,7 +12,7 @@ from assessment.i18n import Translator
 from assessment.models import Membership, Organisation, Role, User, utcnow
 from assessment.services import ServiceError
 from assessment.web.access import AuditRead, MembersRead, MembersWrite, UserDep
-from assessment.web.deps import SessionDep, TranslatorDep
+from assessment.web.deps import PathId, SessionDep, TranslatorDep
 from assessment.web.pages import empty_form, failed_form, see_other
 
 router = APIRouter()
@@ -21,10 +21,8 @@ UnitIds = Annotated[list[str], Form()]
 
 
 def _ids(raw: list[str]) -> list[int]:
-    try:
-        return [int(v) for v in raw if v]
-    except ValueError:
-        return [-1]  # names no unit: refused with a message by the service
+    # Anything that is not an id names no unit (-1): the service refuses it with a message.
+    return [services.parse_id(v) or -1 for v in raw if v]
 
 
 def _members_page(request: Request, session: SessionDep, t: Translator,
@@ -71,7 +69,7 @@ def create_invitation(request: Request, session: SessionDep, t: TranslatorDep,
 
 
 def _membership(session: SessionDep, organisation: Organisation,
-                membership_id: int) -> Membership:
+                membership_id: PathId) -> Membership:
     membership = session.get(Membership, membership_id)
     if membership is None or membership.organisation_id != organisation.id:
         raise HTTPException(status_code=404)
@@ -80,7 +78,7 @@ def _membership(session: SessionDep, organisation: Organisation,
 
 @router.post("/organisations/{organisation_id}/members/{membership_id}/role")
 def change_role(request: Request, session: SessionDep, t: TranslatorDep,
-                organisation: MembersWrite, user: UserDep, membership_id: int,
+                organisation: MembersWrite, user: UserDep, membership_id: PathId,
                 role: Text = None, unit_ids: UnitIds = []) -> Response:  # noqa: B006
     """Change a member's role (and, for unit leads, their units)."""
     membership = _membership(session, organisation, membership_id)
@@ -99,7 +97,7 @@ def change_role(request: Request, session: SessionDep, t: TranslatorDep,
 
 @router.post("/organisations/{organisation_id}/members/{membership_id}/remove")
 def remove_member(session: SessionDep, organisation: MembersWrite, user: UserDep,
-                  membership_id: int) -> Response:
+                  membership_id: PathId) -> Response:
     """Remove a member from the organisation (their account stays)."""
     accounts.revoke(session, _membership(session, organisation, membership_id), by=user)
     session.commit()

@@ -81,10 +81,8 @@ def show_organisation(request: Request, session: SessionDep, t: TranslatorDep,
 
 
 def _optional_int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return -1  # names no unit, so the service refuses it with a message
+    # Anything that is not an id names no unit (-1): the service refuses it with a message.
+    return (services.parse_id(raw) or -1) if raw else None
 
 
 @router.post("/organisations/{organisation_id}/units")

@@ -138,7 +138,10 @@ def _posted_action(form: FormData) -> dict[str, str]:
 def _action_failed(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
                    unit: Unit, form: FormData, key: str, exc: ServiceError) -> Response:
     session.rollback()
-    round_ = _round_of(session, unit, str(form.get("round") or ""))
+    try:
+        round_ = _round_of(session, unit, str(form.get("round") or ""))
+    except HTTPException:  # the form's own problem is the one to show; any round will do
+        round_ = _round_of(session, unit, None)
     message = t.gettext(exc.message, **exc.params)
     return _plan(request, session, t, registry, unit, round_,
                  errors={key: {exc.field or "text": message}},
@@ -188,5 +191,4 @@ def delete_action(session: SessionDep, planned: PlannedActionWrite, form: Form) 
 
 
 def _round_id(form: FormData) -> int | None:
-    raw = str(form.get("round") or "")
-    return int(raw) if raw.isdigit() else None
+    return services.parse_id(form.get("round"))

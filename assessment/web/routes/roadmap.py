@@ -125,10 +125,8 @@ def _phase_attempt(request: Request, session: Session, t: Translator,
 
 
 def _number(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return -1  # names nothing, so the service refuses it with a message
+    # Anything that is not an id names nothing (-1): the service refuses it with a message.
+    return services.parse_id(raw) or -1
 
 
 def _step(raw: str | None) -> int:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from assessment import services, workshops
-from assessment.models import Organisation, WorkshopStatus
+from assessment.framework import FrameworkRegistry
+from assessment.i18n import Translator
+from assessment.models import Organisation, Round, WorkshopStatus
 from assessment.policy import Action
 from assessment.web.access import RoundRead, RoundUnitWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
@@ -15,10 +20,26 @@ from assessment.web.pages import see_other
 router = APIRouter()
 
 
+@dataclass(frozen=True)
+class WorkshopForm:
+    """A start of a workshop that was refused: the unit, the value typed and the message."""
+
+    unit_id: int
+    dots: str
+    error: str
+
+
 @router.get("/rounds/{round_id}")
 def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
                round_: RoundRead) -> Response:
     """The round's units with the state of their self-assessments."""
+    return round_page(request, session, t, registry, round_)
+
+
+def round_page(request: Request, session: Session, t: Translator, registry: FrameworkRegistry,
+               round_: Round, *, workshop_form: WorkshopForm | None = None,
+               status: int = 200) -> Response:
+    """The round page; `workshop_form` re-shows a refused start of a workshop for a unit."""
     organisation = session.get(Organisation, round_.organisation_id)
     assert organisation is not None  # guaranteed by the foreign key
     framework, version = services.round_framework(session, registry, round_)
@@ -43,8 +64,10 @@ def show_round(request: Request, session: SessionDep, t: TranslatorDep, registry
         "unit_names": {item.unit.id: item.unit.name for item in tree},
         "assessments": assessments, "counts": counts,
         "question_count": sum(len(f.questions) for f in framework.factors),
+        "workshop_form": workshop_form,
     }
-    return request.app.state.pages.page(request, t, "round.html", values, fragment=["content"])
+    return request.app.state.pages.page(request, t, "round.html", values, fragment=["content"],
+                                        status=status)
 
 
 @router.post("/rounds/{round_id}/units/{unit_id}/self-assessment")

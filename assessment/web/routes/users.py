@@ -12,7 +12,7 @@ from assessment import accounts, services
 from assessment.models import Membership, Organisation, User
 from assessment.services import ServiceError
 from assessment.web.access import UserDep, UsersRead, UsersWrite
-from assessment.web.deps import SessionDep, TranslatorDep
+from assessment.web.deps import PathId, SessionDep, TranslatorDep
 from assessment.web.pages import failed_form, see_other
 from assessment.web.routes.members import _members_page
 
@@ -46,7 +46,7 @@ def show_site_audit_log(request: Request, session: SessionDep, t: TranslatorDep,
 
 @router.post("/organisations/{organisation_id}/members")
 def add_existing_user(request: Request, session: SessionDep, t: TranslatorDep, _: UsersWrite,
-                      user: UserDep, organisation_id: int, email: Text = None,
+                      user: UserDep, organisation_id: PathId, email: Text = None,
                       role: Text = None) -> Response:
     """Give an existing user (typically a consultant) a role in the organisation."""
     organisation = session.get(Organisation, organisation_id)

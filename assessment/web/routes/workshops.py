@@ -35,6 +35,7 @@ from assessment.web.access import (
     participant_cookie,
 )
 from assessment.web.deps import (
+    PathId,
     RegistryDep,
     SessionDep,
     TranslatorDep,
@@ -43,7 +44,8 @@ from assessment.web.deps import (
 )
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
-from assessment.web.routes.accounts import client_address
+from assessment.web.routes.rounds import WorkshopForm, round_page
+from assessment.web.security import client_address
 from reports.charts import ScoreFormat
 from reports.radar import RadarChart, RadarSeries, cached_radar_svg
 
@@ -166,15 +168,33 @@ def _min_votes(request: Request) -> int:
 # Facilitator --------------------------------------------------------------------------
 
 @router.post("/rounds/{round_id}/units/{unit_id}/workshops")
-def create_workshop(session: SessionDep, target: WorkshopCreate, user: UserDep,
+def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
+                    registry: RegistryDep, target: WorkshopCreate, user: UserDep,
                     dots: Text = None, another: Text = None, targets: Text = None) -> Response:
     """Open a workshop for the unit in the round and show the facilitator's console (the
     running one, unless `another` session is asked for on purpose)."""
-    workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
-                                         dots=_dot_count(dots), another=another == "1",
-                                         targets_per_factor=targets == "factor")
+    raw = (dots or "").strip()
+    try:
+        workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
+                                             dots=_dot_count(raw), another=another == "1",
+                                             targets_per_factor=targets == "factor")
+    except ServiceError as exc:
+        session.rollback()
+        form = WorkshopForm(id_of(target.unit), raw, t.gettext(exc.message, **exc.params))
+        return round_page(request, session, t, registry, target.round, workshop_form=form,
+                          status=exc.status)
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
+
+
+def _dot_count(raw: str | None) -> int:
+    """The number of dots typed (3 when empty); 0, which the workshop refuses with its
+    message, for anything that is not a small whole number."""
+    raw = (raw or "").strip()
+    if not raw:
+        return 3
+    small = raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6
+    return int(raw) if small else 0
 
 
 def _console(request: Request, session: SessionDep, t: Translator, registry: RegistryDep,
@@ -227,14 +247,6 @@ def _facilitator_action(request: Request, session: SessionDep, t: Translator,
                         message=t.gettext(exc.message, **exc.params), status=exc.status)
     session.commit()
     return see_other(f"/workshops/{workshop.id}")
-
-
-def _dot_count(raw: str | None) -> int:
-    """Dots per participant as typed (3 when left empty; 0, out of range, is refused)."""
-    try:
-        return int(raw) if raw else 3
-    except ValueError:
-        return 0
 
 
 @router.post("/workshops/{workshop_id}/settings")
@@ -307,10 +319,9 @@ def merge_needs(request: Request, session: SessionDep, t: TranslatorDep,
                 other: Text = None) -> Response:
     """Group one need under another."""
     def merge(_fw: Framework) -> None:
-        try:
-            keep_id, other_id = int(keep or ""), int(other or "")
-        except ValueError:
-            raise services.InvalidInput(services.N_("Choose two different needs.")) from None
+        keep_id, other_id = services.parse_id(keep), services.parse_id(other)
+        if keep_id is None or other_id is None:
+            raise services.InvalidInput(services.N_("Choose two different needs."))
         workshops.merge_needs(session, workshop, keep_id, other_id)
 
     return _facilitator_action(request, session, t, registry, workshop, merge)
@@ -582,7 +593,7 @@ def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry:
 
 @router.post("/w/{code}/needs/{need_id}/dots")
 def place_dot(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
-              seat: SeatWrite, need_id: int, op: Text = None) -> Response:
+              seat: SeatWrite, need_id: PathId, op: Text = None) -> Response:
     """Place one of the participant's dots on a need, or take one back."""
     return _participant_action(
         request, session, t, registry, seat,

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount
 from assessment import accounts, roadmap, services, workshops
 from assessment.framework import Framework
 from assessment.models import ReportJob, ReportJobStatus, Role
-from tests.conftest import csrf_headers, set_cookie
+from tests.conftest import csrf_headers, session_cookie, set_cookie
 from tests.factories import make_organisation, make_unit, make_user
 
 ROLES = ["anonymous", "admin", "consultant", "leadership", "unit_lead", "outsider"]
@@ -209,7 +209,7 @@ def test_route_role_matrix(app: FastAPI, db: Session, world: dict) -> None:  # t
                 for unit in units:
                     if role != "anonymous":
                         user = world["users"][role]
-                        set_cookie(client, "session", app.state.sessions.value_for(user))
+                        set_cookie(client, "session", session_cookie(app, user))
                     url = fill(path, world, unit, db)
                     response = client.request(method, url, follow_redirects=False)
                     expected = EXPECTED[rule][role_index]

@@ -70,8 +70,8 @@ def test_wrong_password_and_unknown_email_read_the_same(anonymous: TestClient, a
 def test_open_redirect_in_next_is_refused(anonymous: TestClient, app: FastAPI,
                                           db: Session) -> None:
     make_user(db, email="a@example.com")
-    csrf_headers(app, anonymous)
     for target in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"]:
+        csrf_headers(app, anonymous)  # each sign-in renews the CSRF cookie
         response = anonymous.post("/sign-in", data={"email": "a@example.com",
                                                     "password": PASSWORD, "next": target},
                                   follow_redirects=False)
@@ -234,6 +234,7 @@ def test_invitation_flow_once_and_expiry(app: FastAPI, client: TestClient,
     user = db.exec(select(User).where(User.email == "new@example.com")).one()
     membership = db.exec(select(Membership).where(Membership.user_id == user.id)).one()
     assert membership.role == Role.unit_lead
+    csrf_headers(app, anonymous)  # accepting signed in, with a new CSRF cookie
     reused = anonymous.post(path, data={"password": "another long password"})
     assert reused.status_code == 409 and "already been used" in text_of(reused)
     # An expired invitation.

@@ -21,7 +21,7 @@ from assessment.framework import Framework
 from assessment.models import AuditEvent, ReportJob, Role, User
 from reports.tables import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from tests.assessment.web.test_reports import HISTORY, HX, page_text, wait_until_finished
-from tests.conftest import csrf_headers, set_cookie
+from tests.conftest import csrf_headers, session_cookie, set_cookie
 from tests.factories import make_organisation, make_unit, make_user
 from tests.reports.test_brief import BriefWorld, make_brief_world
 
@@ -59,7 +59,7 @@ def users(db: Session, world: BriefWorld) -> dict[str, User]:
 def as_user(app: FastAPI, anonymous: TestClient):  # type: ignore[no-untyped-def]
     def sign_in_as(user: User) -> TestClient:
         csrf_headers(app, anonymous)
-        set_cookie(anonymous, "session", app.state.sessions.value_for(user))
+        set_cookie(anonymous, "session", session_cookie(app, user))
         return anonymous
     return sign_in_as
 

@@ -19,7 +19,7 @@ from assessment.framework import Framework
 from assessment.models import AuditEvent, Organisation, Role, Round, Unit, User
 from assessment.web.routes.exports import ascii_filename
 from reports.tables import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
-from tests.conftest import set_cookie
+from tests.conftest import session_cookie, set_cookie
 from tests.factories import make_organisation, make_unit, make_user
 
 World = tuple[Organisation, Round, Unit, dict[str, User]]
@@ -46,7 +46,7 @@ def world(db: Session, framework: Framework) -> World:
 
 
 def as_user(app: FastAPI, client: TestClient, user: User) -> TestClient:
-    set_cookie(client, "session", app.state.sessions.value_for(user))
+    set_cookie(client, "session", session_cookie(app, user))
     return client
 
 
