@@ -2,8 +2,8 @@
 
 A framework file (YAML) is parsed into these models at start-up. Structural errors come from
 Pydantic; the checks that need the whole file (duplicate ids, translations, anchors for every
-stage, references to unknown stages) come from `semantic_issues`. Both are reported the same
-way: the file, the path inside it and what is wrong.
+stage, references to unknown stages and seeds) come from `semantic_issues`. Both are reported
+the same way: the file, the path inside it and what is wrong.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -34,6 +34,23 @@ Text = Annotated[dict[LanguageCode, NonEmpty], Field(min_length=1)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # Fields added after frameworks were first pinned: left out of the canonical JSON while
+    # they hold their default, so that content pinned before they existed keeps its hash.
+    _omit_at_default: ClassVar[frozenset[str]] = frozenset()
+
+
+class Seed(_Frozen):
+    """A source text the content rests on, cited by id from questions and actions."""
+
+    id: Identifier
+    title: Text = Field(description="Title, author or publisher, shown as \"why we ask this\"")
+
+
+class GlossaryEntry(_Frozen):
+    """A term used consistently in the framework, with what it means."""
+
+    term: Text
+    meaning: Text
 
 
 class Stage(_Frozen):
@@ -47,17 +64,34 @@ class Stage(_Frozen):
 class Question(_Frozen):
     """A question whose answer options are anchors: what it looks like at each stage."""
 
+    _omit_at_default = frozenset({"scope", "not_applicable", "sources"})
+
     id: Identifier
     text: Text
     anchors: dict[Identifier, Text] = Field(description="Stage id -> observable description")
+    scope: Literal["unit", "organisation"] = Field(
+        default="unit", description="Whose practice the question asks about: the unit's own, "
+        "or the whole organisation's (then every unit answers alike, and the dashboard leaves "
+        "it out of unit comparisons and weakest links)")
+    not_applicable: bool = Field(
+        default=False, description="Whether 'not applicable' may be answered (self-assessment "
+        "and workshop phone), for questions that can honestly not apply")
+    sources: list[Identifier] = Field(
+        default_factory=list, description="Ids of the seeds (see `seeds`) the question rests on")
 
 
 class Action(_Frozen):
     """An action that moves a factor from `from_stage` to the stage after it."""
 
+    _omit_at_default = frozenset({"owner_role", "done_when", "sources"})
+
     id: Identifier
     from_stage: Identifier
     text: Text
+    owner_role: Text | None = Field(default=None, description="Suggested owner (a role)")
+    done_when: Text | None = Field(default=None, description="When the action counts as done")
+    sources: list[Identifier] = Field(
+        default_factory=list, description="Ids of the seeds (see `seeds`) the action rests on")
 
 
 class Factor(_Frozen):
@@ -75,6 +109,8 @@ class Factor(_Frozen):
 class Framework(_Frozen):
     """A whole framework file."""
 
+    _omit_at_default = frozenset({"facilitator_note", "seeds", "glossary"})
+
     schema_version: int = Field(description="Format version of the file; currently 1")
     id: Identifier
     version: Annotated[str, StringConstraints(min_length=1, max_length=40, strict=True)]
@@ -84,6 +120,13 @@ class Framework(_Frozen):
     source: Text | None = Field(default=None, description="Where the content comes from")
     stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)
     factors: list[Factor] = Field(min_length=MIN_FACTORS, max_length=MAX_FACTORS)
+    facilitator_note: Text | None = Field(
+        default=None, description="How to choose a stage; shown in the questionnaire's help "
+        "and the workshop console")
+    seeds: list[Seed] = Field(default_factory=list,
+                              description="The source texts questions and actions cite")
+    glossary: list[GlossaryEntry] = Field(default_factory=list,
+                                          description="Terms and what they mean")
 
     @property
     def stage_count(self) -> int:
@@ -113,14 +156,47 @@ class Framework(_Frozen):
                     return f, q
         raise KeyError(question_id)
 
+    def seed(self, seed_id: str) -> Seed:
+        """The seed with this id (KeyError when unknown)."""
+        for s in self.seeds:
+            if s.id == seed_id:
+                return s
+        raise KeyError(seed_id)
+
+    def not_applicable_allowed(self, question: Question, *, workshop: bool) -> bool:
+        """Whether a question may be answered "not applicable". A framework that marks no
+        question predates the choice per question and keeps the old rule: offered in every
+        self-assessment question, never on the workshop phone."""
+        if any(q.not_applicable for f in self.factors for q in f.questions):
+            return question.not_applicable
+        return not workshop
+
     def canonical_json(self) -> str:
         """The content as canonical JSON: the snapshot that rounds pin."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+        return json.dumps(_canonical(self), sort_keys=True, ensure_ascii=False,
                           separators=(",", ":"))
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON; changes whenever the meaning could change."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A model as JSON data, without the later fields that still hold their default."""
+    if isinstance(value, _Frozen):
+        out: dict[str, Any] = {}
+        for name, field in type(value).model_fields.items():
+            item = getattr(value, name)
+            if name in value._omit_at_default and item == field.get_default(
+                    call_default_factory=True):
+                continue
+            out[name] = _canonical(item)
+        return out
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -206,6 +282,7 @@ def _id_issues(fw: Framework) -> list[Issue]:
         ("factors", "factor id", [f.id for f in fw.factors]),
         ("factors", "question id", [q.id for f in fw.factors for q in f.questions]),
         ("factors", "action id", [a.id for f in fw.factors for a in f.actions]),
+        ("seeds", "seed id", [s.id for s in fw.seeds]),
     ]
     issues = [Issue(where, f"duplicate {what} '{dup}'")
               for where, what, ids in groups for dup in _duplicates(ids)]
@@ -226,6 +303,22 @@ def _translation_issues(fw: Framework) -> list[Issue]:
     return issues
 
 
+def _source_issues(fw: Framework) -> list[Issue]:
+    """Every seed a question or action cites is one of the framework's seeds."""
+    known = {s.id for s in fw.seeds}
+    issues: list[Issue] = []
+    for fi, factor in enumerate(fw.factors):
+        cited: list[tuple[list[Any], list[str]]] = [
+            (["factors", fi, "questions", qi, "sources"], q.sources)
+            for qi, q in enumerate(factor.questions)]
+        cited += [(["factors", fi, "actions", ai, "sources"], a.sources)
+                  for ai, a in enumerate(factor.actions)]
+        for path, sources in cited:
+            issues += [Issue(_path([*path, i]), f"unknown seed '{sid}' (not in seeds)")
+                       for i, sid in enumerate(sources) if sid not in known]
+    return issues
+
+
 def semantic_issues(fw: Framework) -> list[Issue]:
     """Checks that span the whole file: ids, references, anchors and translations."""
     issues: list[Issue] = []
@@ -236,7 +329,7 @@ def semantic_issues(fw: Framework) -> list[Issue]:
     stage_ids = [s.id for s in fw.stages]
     for fi, factor in enumerate(fw.factors):
         issues += _factor_issues(fi, factor, stage_ids)
-    return issues + _translation_issues(fw)
+    return issues + _source_issues(fw) + _translation_issues(fw)
 
 
 def parse_framework(data: Any, file: Path) -> Framework:
