@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 SCHEMA_VERSION = 1
+ARCHIVE = "archive"  # sub-folder of a frameworks directory holding earlier versions
 MIN_STAGES, MAX_STAGES = 3, 7
 MIN_FACTORS, MAX_FACTORS = 3, 20
 
@@ -388,18 +389,23 @@ def summary(fw: Framework) -> str:
 class FrameworkRegistry:
     """The frameworks available for new rounds, plus snapshots of pinned versions by hash."""
 
-    def __init__(self, frameworks: list[Framework]) -> None:
+    def __init__(self, frameworks: list[Framework], archived: list[Framework] | None = None,
+                 ) -> None:
         ids = [f.id for f in frameworks]
         if dup := _duplicates(ids):
             raise ValueError(f"two framework files share the id {dup[0]!r}")
         self._current = {f.id: f for f in frameworks}
-        self._by_hash: dict[str, Framework] = {f.content_hash(): f for f in frameworks}
+        self._by_hash: dict[str, Framework] = {f.content_hash(): f
+                                               for f in [*(archived or []), *frameworks]}
 
     @classmethod
     def from_directories(cls, directories: list[Path]) -> FrameworkRegistry:
-        """Load every *.yaml file in the directories; the first invalid file stops loading."""
+        """Load every *.yaml file in the directories as the current versions, and the files in
+        their `archive/` folders as earlier versions (for the demo and for texts that rounds
+        pinned to them still show); the first invalid file stops loading."""
         files = sorted(p for d in directories for p in d.glob("*.y*ml"))
-        return cls([load_framework(p) for p in files])
+        archived = sorted(p for d in directories for p in (d / ARCHIVE).glob("*.y*ml"))
+        return cls([load_framework(p) for p in files], [load_framework(p) for p in archived])
 
     @property
     def current(self) -> list[Framework]:
@@ -409,6 +415,20 @@ class FrameworkRegistry:
     def get(self, framework_id: str) -> Framework:
         """The current version of a framework by id (KeyError when unknown)."""
         return self._current[framework_id]
+
+    def versions(self, framework_id: str) -> list[Framework]:
+        """Every known version of a framework (current, archived, pinned), newest first by
+        version string; the current one comes first."""
+        found = [f for f in self._by_hash.values() if f.id == framework_id]
+        current = self._current.get(framework_id)
+        found.sort(key=lambda f: f.version, reverse=True)
+        found.sort(key=lambda f: f is not current)  # stable: the current one first
+        return found
+
+    def earlier(self, framework: Framework) -> Framework | None:
+        """The newest known version of the same framework older than this one, or None."""
+        older = [f for f in self.versions(framework.id) if f.version < framework.version]
+        return max(older, key=lambda f: f.version, default=None)
 
     def pinned_by_hash(self, content_hash: str) -> Framework | None:
         """The framework of this content hash if it has been parsed already, else None."""

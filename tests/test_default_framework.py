@@ -291,3 +291,13 @@ def test_facilitator_note_and_glossary(shipped: Framework) -> None:
     assert "diagnosis, not a target" in shipped.facilitator_note["en"]
     terms = {g.term["fi"] for g in shipped.glossary}
     assert {"kanava", "tili", "yhteisö", "tunnus", "esihenkilö", "somevastaava"} <= terms
+
+
+def test_action_ids_are_never_reused_for_another_action(shipped: Framework,
+                                                        previous: Framework) -> None:
+    """Planned actions keep only the library id: an id reused with another meaning would
+    rewrite the roadmaps of rounds pinned to the earlier version."""
+    before = {a.id: a for f in previous.factors for a in f.actions}
+    for action in (a for f in shipped.factors for a in f.actions):
+        if action.id in before:
+            assert before[action.id].text == action.text, action.id
