@@ -204,10 +204,14 @@ def test_every_question_and_action_cites_an_existing_seed(shipped: Framework) ->
 
 
 def test_seed_registry_matches_the_seed_files(shipped: Framework) -> None:
-    """Every seed id is the prefix of a file in ../shared/seeds when that folder is present."""
+    """Seed ids are the number that starts each seed file's name (000_….txt); where the
+    seed folder sits beside the repository (the team's workspace), they are exactly its
+    files."""
+    assert all(re.fullmatch(r"\d{3}", s.id) for s in shipped.seeds)
+    assert all(s.title["fi"] != s.title["en"] for s in shipped.seeds)
     folder = Path(__file__).resolve().parents[2] / "shared" / "seeds"
     files = {p.name.split("_", 1)[0] for p in folder.glob("*.txt")}
-    if files:  # the seeds live beside the repository in the team's workspace, not in it
+    if files:
         assert {s.id for s in shipped.seeds} == files
 
 

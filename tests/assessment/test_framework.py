@@ -220,3 +220,14 @@ def test_not_applicable_follows_the_question_once_any_question_marks_it() -> Non
     assert marked.not_applicable_allowed(first, workshop=True)
     assert marked.not_applicable_allowed(first, workshop=False)
     assert not marked.not_applicable_allowed(second, workshop=False)
+
+
+def test_registry_reads_archived_versions_but_offers_only_the_current() -> None:
+    registry = FrameworkRegistry.from_directories([FRAMEWORKS])
+    assert [f.version for f in registry.current] == ["2026.2"]
+    versions = registry.versions("some-maturity")
+    assert [f.version for f in versions] == ["2026.2", "2026.1"]
+    assert registry.earlier(versions[0]) is versions[1]
+    assert registry.earlier(versions[1]) is None
+    assert registry.pinned_by_hash(HASH_2026_1) is versions[1]
+    assert registry.versions("no-such-framework") == []

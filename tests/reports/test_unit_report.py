@@ -365,3 +365,13 @@ def test_actions_from_the_framework_show_owner_role_done_when_and_sources(
         assert rendered.t.gettext("Done when: {criterion}").split(":")[0] in text
         titles = [framework.seed(sid).title[language] for sid, _title in first.sources]
         assert titles and " ".join(titles[0].split()) in text
+
+
+def test_each_question_says_why_we_ask_it(reports: dict[str, Rendered],
+                                          framework: Framework) -> None:
+    rendered = reports["en"]
+    text = " ".join(" ".join(rendered.pages).split())
+    assert text.count("Why we ask this") >= sum(len(f.questions) for f in framework.factors)
+    organisation_wide = sum(q.scope == "organisation" for f in framework.factors
+                            for q in f.questions)
+    assert text.count("Whose view: the whole organisation") == organisation_wide
