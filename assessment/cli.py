@@ -114,7 +114,8 @@ def demo(
     engine = _engine(settings)
     upgrade(engine)
     with session_scope(engine) as session:
-        result = load_demo(session, registry.get(framework_id))
+        current = registry.get(framework_id)
+        result = load_demo(session, current, earlier=registry.earlier(current))
         users = demo_users(session, result.organisation, password)
         name = result.organisation.name
         large = None

@@ -151,7 +151,8 @@ def _answers_for(rng: random.Random, framework: Framework, base: float,
             if roll < 0.04:
                 choice = "dont_know"
             elif roll < 0.06:
-                choice = "not_applicable"
+                allowed = framework.not_applicable_allowed(question, workshop=False)
+                choice = "not_applicable" if allowed else "dont_know"
             else:
                 choice = str(_level(rng, centre, framework.stage_count))
             note = _NOTES.get(factor.id) if rng.random() < 0.06 else None
@@ -159,8 +160,12 @@ def _answers_for(rng: random.Random, framework: Framework, base: float,
     return inputs
 
 
-def load_demo(session: Session, framework: Framework, *, seed: int = 2026) -> DemoSummary:
-    """Create the demo organisation unless it exists; the same seed gives the same data."""
+def load_demo(session: Session, framework: Framework, *, earlier: Framework | None = None,
+              seed: int = 2026) -> DemoSummary:
+    """Create the demo organisation unless it exists; the same seed gives the same data.
+    With `earlier` (an older version of the framework), every round but the newest is pinned
+    to it and only the newest to `framework`, as when a new version comes out mid-rollout;
+    the spring workshop and the roadmap then belong to the earlier version."""
     existing = session.exec(select(Organisation).where(Organisation.name == DEMO_NAME)).first()
     if existing is not None:
         return DemoSummary(existing, 0, 0, 0, created=False)
@@ -172,21 +177,23 @@ def load_demo(session: Session, framework: Framework, *, seed: int = 2026) -> De
         units[name] = services.create_unit(session, organisation, name, parent_id)
     answers = 0
     for index, round_name in enumerate(ROUNDS):
-        round_ = services.create_round(session, organisation, round_name, framework)
         latest = index == len(ROUNDS) - 1
+        pinned = framework if latest or earlier is None else earlier
+        round_ = services.create_round(session, organisation, round_name, pinned)
         for position, (name, _parent, base, growth) in enumerate(_UNITS):
             if latest and position % 4 == 3:
                 continue  # not every unit has started the current round yet
             assessment = services.get_or_create_assessment(session, round_, units[name])
             completeness = 0.6 if latest and position % 3 == 0 else 0.97
-            inputs = _answers_for(rng, framework, base + growth * index, completeness)
-            services.save_answers(session, assessment, framework, inputs)
+            inputs = _answers_for(rng, pinned, base + growth * index, completeness)
+            services.save_answers(session, assessment, pinned, inputs)
             answers += len(inputs)
             if not (latest and position % 3 == 0):
                 services.submit_assessment(session, assessment)
     rounds = services.list_rounds(session, organisation)
-    _demo_workshop(session, framework, rounds[1], units[PILOT_UNIT], random.Random(seed + 1))
-    _demo_roadmap(session, framework, organisation, rounds[1], units)
+    spring = earlier or framework
+    _demo_workshop(session, spring, rounds[1], units[PILOT_UNIT], random.Random(seed + 1))
+    _demo_roadmap(session, spring, organisation, rounds[1], units)
     return DemoSummary(organisation, len(units), len(ROUNDS), answers, created=True)
 
 

@@ -2,8 +2,8 @@
 
 A framework file (YAML) is parsed into these models at start-up. Structural errors come from
 Pydantic; the checks that need the whole file (duplicate ids, translations, anchors for every
-stage, references to unknown stages) come from `semantic_issues`. Both are reported the same
-way: the file, the path inside it and what is wrong.
+stage, references to unknown stages and seeds) come from `semantic_issues`. Both are reported
+the same way: the file, the path inside it and what is wrong.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 SCHEMA_VERSION = 1
+ARCHIVE = "archive"  # sub-folder of a frameworks directory holding earlier versions
 MIN_STAGES, MAX_STAGES = 3, 7
 MIN_FACTORS, MAX_FACTORS = 3, 20
 
@@ -34,6 +35,23 @@ Text = Annotated[dict[LanguageCode, NonEmpty], Field(min_length=1)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # Fields added after frameworks were first pinned: left out of the canonical JSON while
+    # they hold their default, so that content pinned before they existed keeps its hash.
+    _omit_at_default: ClassVar[frozenset[str]] = frozenset()
+
+
+class Seed(_Frozen):
+    """A source text the content rests on, cited by id from questions and actions."""
+
+    id: Identifier
+    title: Text = Field(description="Title, author or publisher, shown as \"why we ask this\"")
+
+
+class GlossaryEntry(_Frozen):
+    """A term used consistently in the framework, with what it means."""
+
+    term: Text
+    meaning: Text
 
 
 class Stage(_Frozen):
@@ -47,17 +65,34 @@ class Stage(_Frozen):
 class Question(_Frozen):
     """A question whose answer options are anchors: what it looks like at each stage."""
 
+    _omit_at_default = frozenset({"scope", "not_applicable", "sources"})
+
     id: Identifier
     text: Text
     anchors: dict[Identifier, Text] = Field(description="Stage id -> observable description")
+    scope: Literal["unit", "organisation"] = Field(
+        default="unit", description="Whose practice the question asks about: the unit's own, "
+        "or the whole organisation's (then every unit answers alike, and the dashboard leaves "
+        "it out of unit comparisons and weakest links)")
+    not_applicable: bool = Field(
+        default=False, description="Whether 'not applicable' may be answered (self-assessment "
+        "and workshop phone), for questions that can honestly not apply")
+    sources: list[Identifier] = Field(
+        default_factory=list, description="Ids of the seeds (see `seeds`) the question rests on")
 
 
 class Action(_Frozen):
     """An action that moves a factor from `from_stage` to the stage after it."""
 
+    _omit_at_default = frozenset({"owner_role", "done_when", "sources"})
+
     id: Identifier
     from_stage: Identifier
     text: Text
+    owner_role: Text | None = Field(default=None, description="Suggested owner (a role)")
+    done_when: Text | None = Field(default=None, description="When the action counts as done")
+    sources: list[Identifier] = Field(
+        default_factory=list, description="Ids of the seeds (see `seeds`) the action rests on")
 
 
 class Factor(_Frozen):
@@ -75,6 +110,8 @@ class Factor(_Frozen):
 class Framework(_Frozen):
     """A whole framework file."""
 
+    _omit_at_default = frozenset({"facilitator_note", "seeds", "glossary"})
+
     schema_version: int = Field(description="Format version of the file; currently 1")
     id: Identifier
     version: Annotated[str, StringConstraints(min_length=1, max_length=40, strict=True)]
@@ -84,6 +121,13 @@ class Framework(_Frozen):
     source: Text | None = Field(default=None, description="Where the content comes from")
     stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)
     factors: list[Factor] = Field(min_length=MIN_FACTORS, max_length=MAX_FACTORS)
+    facilitator_note: Text | None = Field(
+        default=None, description="How to choose a stage; shown in the questionnaire's help "
+        "and the workshop console")
+    seeds: list[Seed] = Field(default_factory=list,
+                              description="The source texts questions and actions cite")
+    glossary: list[GlossaryEntry] = Field(default_factory=list,
+                                          description="Terms and what they mean")
 
     @property
     def stage_count(self) -> int:
@@ -113,14 +157,47 @@ class Framework(_Frozen):
                     return f, q
         raise KeyError(question_id)
 
+    def seed(self, seed_id: str) -> Seed:
+        """The seed with this id (KeyError when unknown)."""
+        for s in self.seeds:
+            if s.id == seed_id:
+                return s
+        raise KeyError(seed_id)
+
+    def not_applicable_allowed(self, question: Question, *, workshop: bool) -> bool:
+        """Whether a question may be answered "not applicable". A framework that marks no
+        question predates the choice per question and keeps the old rule: offered in every
+        self-assessment question, never on the workshop phone."""
+        if any(q.not_applicable for f in self.factors for q in f.questions):
+            return question.not_applicable
+        return not workshop
+
     def canonical_json(self) -> str:
         """The content as canonical JSON: the snapshot that rounds pin."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+        return json.dumps(_canonical(self), sort_keys=True, ensure_ascii=False,
                           separators=(",", ":"))
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON; changes whenever the meaning could change."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A model as JSON data, without the later fields that still hold their default."""
+    if isinstance(value, _Frozen):
+        out: dict[str, Any] = {}
+        for name, field in type(value).model_fields.items():
+            item = getattr(value, name)
+            if name in value._omit_at_default and item == field.get_default(
+                    call_default_factory=True):
+                continue
+            out[name] = _canonical(item)
+        return out
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -206,6 +283,7 @@ def _id_issues(fw: Framework) -> list[Issue]:
         ("factors", "factor id", [f.id for f in fw.factors]),
         ("factors", "question id", [q.id for f in fw.factors for q in f.questions]),
         ("factors", "action id", [a.id for f in fw.factors for a in f.actions]),
+        ("seeds", "seed id", [s.id for s in fw.seeds]),
     ]
     issues = [Issue(where, f"duplicate {what} '{dup}'")
               for where, what, ids in groups for dup in _duplicates(ids)]
@@ -226,6 +304,22 @@ def _translation_issues(fw: Framework) -> list[Issue]:
     return issues
 
 
+def _source_issues(fw: Framework) -> list[Issue]:
+    """Every seed a question or action cites is one of the framework's seeds."""
+    known = {s.id for s in fw.seeds}
+    issues: list[Issue] = []
+    for fi, factor in enumerate(fw.factors):
+        cited: list[tuple[list[Any], list[str]]] = [
+            (["factors", fi, "questions", qi, "sources"], q.sources)
+            for qi, q in enumerate(factor.questions)]
+        cited += [(["factors", fi, "actions", ai, "sources"], a.sources)
+                  for ai, a in enumerate(factor.actions)]
+        for path, sources in cited:
+            issues += [Issue(_path([*path, i]), f"unknown seed '{sid}' (not in seeds)")
+                       for i, sid in enumerate(sources) if sid not in known]
+    return issues
+
+
 def semantic_issues(fw: Framework) -> list[Issue]:
     """Checks that span the whole file: ids, references, anchors and translations."""
     issues: list[Issue] = []
@@ -236,7 +330,7 @@ def semantic_issues(fw: Framework) -> list[Issue]:
     stage_ids = [s.id for s in fw.stages]
     for fi, factor in enumerate(fw.factors):
         issues += _factor_issues(fi, factor, stage_ids)
-    return issues + _translation_issues(fw)
+    return issues + _source_issues(fw) + _translation_issues(fw)
 
 
 def parse_framework(data: Any, file: Path) -> Framework:
@@ -295,18 +389,23 @@ def summary(fw: Framework) -> str:
 class FrameworkRegistry:
     """The frameworks available for new rounds, plus snapshots of pinned versions by hash."""
 
-    def __init__(self, frameworks: list[Framework]) -> None:
+    def __init__(self, frameworks: list[Framework], archived: list[Framework] | None = None,
+                 ) -> None:
         ids = [f.id for f in frameworks]
         if dup := _duplicates(ids):
             raise ValueError(f"two framework files share the id {dup[0]!r}")
         self._current = {f.id: f for f in frameworks}
-        self._by_hash: dict[str, Framework] = {f.content_hash(): f for f in frameworks}
+        self._by_hash: dict[str, Framework] = {f.content_hash(): f
+                                               for f in [*(archived or []), *frameworks]}
 
     @classmethod
     def from_directories(cls, directories: list[Path]) -> FrameworkRegistry:
-        """Load every *.yaml file in the directories; the first invalid file stops loading."""
+        """Load every *.yaml file in the directories as the current versions, and the files in
+        their `archive/` folders as earlier versions (for the demo and for texts that rounds
+        pinned to them still show); the first invalid file stops loading."""
         files = sorted(p for d in directories for p in d.glob("*.y*ml"))
-        return cls([load_framework(p) for p in files])
+        archived = sorted(p for d in directories for p in (d / ARCHIVE).glob("*.y*ml"))
+        return cls([load_framework(p) for p in files], [load_framework(p) for p in archived])
 
     @property
     def current(self) -> list[Framework]:
@@ -316,6 +415,20 @@ class FrameworkRegistry:
     def get(self, framework_id: str) -> Framework:
         """The current version of a framework by id (KeyError when unknown)."""
         return self._current[framework_id]
+
+    def versions(self, framework_id: str) -> list[Framework]:
+        """Every known version of a framework (current, archived, pinned), newest first by
+        version string; the current one comes first."""
+        found = [f for f in self._by_hash.values() if f.id == framework_id]
+        current = self._current.get(framework_id)
+        found.sort(key=lambda f: f.version, reverse=True)
+        found.sort(key=lambda f: f is not current)  # stable: the current one first
+        return found
+
+    def earlier(self, framework: Framework) -> Framework | None:
+        """The newest known version of the same framework older than this one, or None."""
+        older = [f for f in self.versions(framework.id) if f.version < framework.version]
+        return max(older, key=lambda f: f.version, default=None)
 
     def pinned_by_hash(self, content_hash: str) -> Framework | None:
         """The framework of this content hash if it has been parsed already, else None."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar, cast
@@ -23,6 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from assessment import services
+from assessment.framework import Action as FrameworkAction
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.models import (
     Action,
@@ -609,15 +610,58 @@ def _parse_action(data: ActionInput) -> tuple[str, str, date | None, ActionStatu
     return text, owner, _date(data.due_on, field="due_on"), status
 
 
-def action_text(action: Action, framework: Framework, language: str) -> str:
+def _library(action: Action, framework: Framework, earlier: Sequence[Framework],
+             ) -> tuple[Framework, FrameworkAction] | None:
+    if not action.library_id:
+        return None
+    for candidate in (framework, *earlier):
+        for factor in candidate.factors:
+            for proposal in factor.actions:
+                if proposal.id == action.library_id:
+                    return candidate, proposal
+    return None
+
+
+def library_action(action: Action, framework: Framework,
+                   earlier: Sequence[Framework] = ()) -> FrameworkAction | None:
+    """The framework action a planned action came from: looked up in `framework`, then in
+    the other versions in `earlier` (an action proposed from 2026.1 keeps its 2026.1 text when
+    the page speaks 2026.2; versions never reuse an action id for a different action)."""
+    found = _library(action, framework, earlier)
+    return found[1] if found else None
+
+
+@dataclass(frozen=True)
+class LibraryDetails:
+    """What the framework suggests for a planned action: an owner role, when it is done and
+    the seeds it rests on (ids and titles); empty for actions written by hand."""
+
+    owner_role: Mapping[str, str] | None = None
+    done_when: Mapping[str, str] | None = None
+    sources: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+
+def library_details(action: Action, framework: Framework,
+                    earlier: Sequence[Framework] = ()) -> LibraryDetails:
+    """The suggested owner role, done-when criterion and sources of a planned action."""
+    found = _library(action, framework, earlier)
+    if found is None:
+        return LibraryDetails()
+    source, proposal = found
+    titles = {s.id: s.title for s in source.seeds}
+    return LibraryDetails(proposal.owner_role, proposal.done_when,
+                          tuple((sid, titles[sid]) for sid in proposal.sources if sid in titles))
+
+
+def action_text(action: Action, framework: Framework, language: str,
+                earlier: Sequence[Framework] = ()) -> str:
     """What the action says: its own text, or the framework action's text in the language."""
     if action.text or not action.library_id:
         return action.text
-    for factor in framework.factors:
-        for proposal in factor.actions:
-            if proposal.id == action.library_id:
-                return proposal.text.get(language) or next(iter(proposal.text.values()))
-    return action.library_id  # the library action is gone from this framework version
+    proposal = library_action(action, framework, earlier)
+    if proposal is None:
+        return action.library_id  # the library action is in no known framework version
+    return proposal.text.get(language) or next(iter(proposal.text.values()))
 
 
 def add_action(session: Session, unit: Unit, framework: Framework, factor_id: str | None,

@@ -301,13 +301,23 @@ class ParsedAnswer:
     note: str | None
 
 
-def parse_answer(framework: Framework, item: AnswerInput) -> ParsedAnswer:
-    """Validate one answer against the framework; raise InvalidInput when it is wrong."""
+NOT_APPLICABLE_REFUSED = N_("“Not applicable” is not an answer to this question: choose a stage "
+                            "or “don't know”.")
+
+
+def parse_answer(framework: Framework, item: AnswerInput, *,
+                 workshop: bool = False) -> ParsedAnswer:
+    """Validate one answer against the framework; raise InvalidInput when it is wrong.
+    "Not applicable" is accepted only where the framework allows it (`workshop`: a vote on
+    the workshop phone rather than a self-assessment or a recorded consensus)."""
     try:
-        framework.question(item.question_id)
+        _factor, question = framework.question(item.question_id)
     except KeyError:
         raise InvalidInput(UNKNOWN_QUESTION, field="question_id") from None
     choice, level = _parse_choice(framework, item.choice) if item.choice else (None, None)
+    if choice is Choice.not_applicable and not framework.not_applicable_allowed(
+            question, workshop=workshop):
+        raise InvalidInput(NOT_APPLICABLE_REFUSED, field="choice")
     return ParsedAnswer(item.question_id, choice, level, clean_note(item.note))
 
 

@@ -524,7 +524,8 @@ def vote(session: Session, workshop: Workshop, framework: Framework,
     if is_revealed(session, workshop, question_id):
         raise Conflict(N_("The votes of this question have been revealed. Wait for the next "
                           "question."))
-    parsed = services.parse_answer(framework, services.AnswerInput(question_id, choice))
+    parsed = services.parse_answer(framework, services.AnswerInput(question_id, choice),
+                                   workshop=True)
     if parsed.choice is None:
         raise InvalidInput(N_("Choose one of the stages."), field="choice")
     _store_vote(session, workshop, participant, parsed)

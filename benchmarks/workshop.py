@@ -48,7 +48,7 @@ from starlette.responses import Response
 
 from assessment import accounts, services, workshops
 from assessment.db import create_db_engine, session_scope
-from assessment.framework import Framework, FrameworkRegistry
+from assessment.framework import Framework, FrameworkRegistry, Question
 from assessment.migrate import upgrade
 from assessment.models import Answer, Role, Workshop
 from assessment.settings import Settings
@@ -311,10 +311,13 @@ def prepare_database(url: str, registry: FrameworkRegistry) -> Setup:
     return setup
 
 
-def choices(framework: Framework) -> list[str]:
-    """What a participant may tap: a stage, "don't know" or "not applicable"."""
-    return [str(i) for i in range(1, framework.stage_count + 1)] + ["dont_know",
-                                                                     "not_applicable"]
+def choices(framework: Framework, question: Question | None = None) -> list[str]:
+    """What a participant may tap: a stage, "don't know", and "not applicable" on a question
+    that allows it."""
+    options = [str(i) for i in range(1, framework.stage_count + 1)] + ["dont_know"]
+    if question is not None and framework.not_applicable_allowed(question, workshop=True):
+        options.append("not_applicable")
+    return options
 
 
 async def in_bursts(tasks: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> None:
@@ -382,13 +385,15 @@ async def vote_on_questions(facilitator: Facilitator, phones: list[Phone],
                             steps: list[workshops.Step], framework: Framework,
                             run: WorkshopRun, args: argparse.Namespace) -> None:
     """Open each question in turn and have every participant vote on it."""
-    options, votes = choices(framework), run.votes
+    votes = run.votes
     for step in steps:
         await facilitator.move(step.index)
         question_id = step.question_id or ""
+        options = choices(framework, framework.question(question_id)[1])
         order = random.sample(phones, len(phones))  # who taps first varies per question
 
-        def voter(phone: Phone, question_id: str = question_id) -> Callable[[], Awaitable[None]]:
+        def voter(phone: Phone, question_id: str = question_id,
+                  options: list[str] = options) -> Callable[[], Awaitable[None]]:
             return lambda: phone.vote(question_id, random.choice(options), votes)
 
         await run.voting.measure(in_bursts([voter(p) for p in order], args.concurrency))

@@ -5,8 +5,9 @@ every chart has a table with the same numbers on the page that shows it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from markupsafe import Markup, escape
 from sqlmodel import Session
@@ -163,6 +164,17 @@ class VersionGap:
     version: str
     rounds: tuple[str, ...]
     missing: tuple[Factor, ...]
+    # Shared factors whose questions or anchors differ: compared as a factor score and stage
+    # only, never question by question.
+    changed: tuple[Factor, ...] = ()
+
+
+def _questions_of(framework: Framework, factor_id: str) -> list[Any]:
+    """A factor's questions as data (ids, texts, anchors, scope), for comparing versions."""
+    try:
+        return [q.model_dump() for q in framework.factor(factor_id).questions]
+    except KeyError:
+        return []
 
 
 def version_gaps(session: Session, registry: FrameworkRegistry,
@@ -170,15 +182,23 @@ def version_gaps(session: Session, registry: FrameworkRegistry,
     """One gap per differing framework version, with its rounds and missing factors."""
     if trends.framework is None:
         return []
+    newest = trends.framework
     rounds: dict[str, list[str]] = {}
     known: dict[str, set[str]] = {}
+    changed: dict[str, set[str]] = {}
     for round_ in trends.differing:
         version = trends.versions[id_of(round_)]
         rounds.setdefault(version, []).append(round_.name)
-        factors = {f.id for f in services.round_framework(session, registry, round_)[0].factors}
+        framework = services.round_framework(session, registry, round_)[0]
+        factors = {f.id for f in framework.factors}
         known[version] = known.get(version, factors) & factors
-    return [VersionGap(version, tuple(names), tuple(f for f in trends.framework.factors
-                                                    if f.id not in known[version]))
+        changed.setdefault(version, set()).update(
+            f.id for f in newest.factors
+            if f.id in factors and _questions_of(framework, f.id) != _questions_of(newest, f.id))
+    return [VersionGap(version, tuple(names),
+                       tuple(f for f in newest.factors if f.id not in known[version]),
+                       tuple(f for f in newest.factors
+                             if f.id in known[version] and f.id in changed[version]))
             for version, names in rounds.items()]
 
 
@@ -189,6 +209,7 @@ class VersionNotice:
     version: str
     rounds: list[str]
     missing: list[str]  # factor names in the reader's language
+    changed: list[str] = field(default_factory=list)  # shared factors with other questions
 
 
 def version_notices(session: Session, registry: FrameworkRegistry, t: Translator,
@@ -199,7 +220,8 @@ def version_notices(session: Session, registry: FrameworkRegistry, t: Translator
 
 def notice(t: Translator, gap: VersionGap) -> VersionNotice:
     """The gap in the reader's language."""
-    return VersionNotice(gap.version, list(gap.rounds), [t.text(f.name) for f in gap.missing])
+    return VersionNotice(gap.version, list(gap.rounds), [t.text(f.name) for f in gap.missing],
+                         [t.text(f.name) for f in gap.changed])
 
 
 # Charts ----------------------------------------------------------------------------------

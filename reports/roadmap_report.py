@@ -10,7 +10,7 @@ and an appendix with every unit's scores in the latest round.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -85,6 +85,7 @@ class ActionItem:
     due_on: date | None
     status: str
     from_level: int | None
+    suggested: roadmap.LibraryDetails = field(default_factory=roadmap.LibraryDetails)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,8 @@ def _unit_item(progress: UnitProgress) -> UnitItem:
 
 
 def _action_items(session: Session, framework: Framework, organisation_id: int,
-                  units: Sequence[UnitItem]) -> tuple[ActionItem, ...]:
+                  units: Sequence[UnitItem], earlier: Sequence[Framework],
+                  ) -> tuple[ActionItem, ...]:
     if not units:
         return ()
     names = {u.unit_id: u.name for u in units}
@@ -254,13 +256,16 @@ def _action_items(session: Session, framework: Framework, organisation_id: int,
                               a.position, a.id or 0))
     return tuple(ActionItem(
         unit_id=a.unit_id, unit_name=names[a.unit_id], factor_id=a.factor_id,
-        text={lang: roadmap.action_text(a, framework, lang) for lang in framework.languages},
-        owner=a.owner, due_on=a.due_on, status=str(a.status), from_level=a.from_level)
+        text={lang: roadmap.action_text(a, framework, lang, earlier)
+              for lang in framework.languages},
+        owner=a.owner, due_on=a.due_on, status=str(a.status), from_level=a.from_level,
+        suggested=roadmap.library_details(a, framework, earlier))
         for a in found)
 
 
 def _section(session: Session, framework: Framework, organisation_id: int,
-             item: PhaseProgress, wave: int | None) -> PhaseSection:
+             item: PhaseProgress, wave: int | None, earlier: Sequence[Framework],
+             ) -> PhaseSection:
     phase = item.phase
     units = tuple(_unit_item(u) for u in item.units)
     return PhaseSection(
@@ -270,7 +275,8 @@ def _section(session: Session, framework: Framework, organisation_id: int,
         owners=tuple(OwnerItem(o.name, o.role) for o in item.owners),
         gates=tuple(GateItem(g.gate.factor_id, g.gate.level, g.reached, g.units, g.holds)
                     for g in item.gates),
-        units=units, actions=_action_items(session, framework, organisation_id, units))
+        units=units,
+        actions=_action_items(session, framework, organisation_id, units, earlier))
 
 
 def build_roadmap_report(session: Session, registry: FrameworkRegistry,
@@ -294,8 +300,9 @@ def build_roadmap_report(session: Session, registry: FrameworkRegistry,
     else:
         framework, standings, appendix = registry.current[0], (), ()
     waves = iter(range(1, len(progress) + 1))
+    earlier = registry.versions(framework.id)
     phases = tuple(_section(session, framework, org_id, item,
-                            next(waves) if item.phase.kind == PhaseKind.wave else None)
+                            next(waves) if item.phase.kind == PhaseKind.wave else None, earlier)
                    for item in progress)
     statuses = [a.status for a in roadmap.actions(session, org_id)]
     return RoadmapReport(

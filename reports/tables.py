@@ -180,7 +180,8 @@ def actions_table(session: Session, registry: FrameworkRegistry, organisation: O
         framework = framework_of(action.factor_id)
         factor = t.text(framework.factor(action.factor_id).name) if framework else \
             action.factor_id
-        text = roadmap.action_text(action, framework, t.language) if framework else action.text
+        text = roadmap.action_text(action, framework, t.language, frameworks) if framework \
+            else action.text
         rows.append((names.get(action.unit_id, ""), factor, _stage_change(t, framework, action),
                      text, action.owner, action.due_on, _status_label(t, action.status)))
     headers = (t.gettext("Unit"), t.gettext("Factor"), t.gettext("From stage → to stage"),

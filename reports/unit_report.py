@@ -10,7 +10,7 @@ gaps, and the unit's actions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -96,6 +96,7 @@ class ActionItem:
     due_on: date | None
     status: str
     from_level: int | None
+    suggested: roadmap.LibraryDetails = field(default_factory=roadmap.LibraryDetails)
 
 
 @dataclass(frozen=True)
@@ -228,14 +229,17 @@ def _averages(session: Session, framework: Framework,
     return len(measured), averages
 
 
-def _actions(session: Session, framework: Framework, unit: Unit) -> tuple[ActionItem, ...]:
+def _actions(session: Session, framework: Framework, unit: Unit,
+             earlier: list[Framework]) -> tuple[ActionItem, ...]:
     found = roadmap.actions(session, unit.organisation_id, [id_of(unit)])
     order = {f.id: i for i, f in enumerate(framework.factors)}
     found.sort(key=lambda a: (order.get(a.factor_id, len(order)), a.position, a.id or 0))
     return tuple(ActionItem(
         factor_id=a.factor_id,
-        text={lang: roadmap.action_text(a, framework, lang) for lang in framework.languages},
-        owner=a.owner, due_on=a.due_on, status=str(a.status), from_level=a.from_level)
+        text={lang: roadmap.action_text(a, framework, lang, earlier)
+              for lang in framework.languages},
+        owner=a.owner, due_on=a.due_on, status=str(a.status), from_level=a.from_level,
+        suggested=roadmap.library_details(a, framework, earlier))
         for a in found)
 
 
@@ -300,7 +304,8 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
         content_hash=version.content_hash, generated_at=now or utcnow(), primary=primary,
         self_results=self_results, workshop_results=workshop_results, comparison=comparison,
         sections=tuple(sections), measured_units=measured_units,
-        previous_round_name=previous_name, actions=_actions(session, framework, unit),
+        previous_round_name=previous_name,
+        actions=_actions(session, framework, unit, registry.versions(framework.id)),
         min_votes=min_votes)
 
 

@@ -147,5 +147,87 @@ def test_committed_json_schema_is_current() -> None:
 
 def test_shipped_files_validate_against_the_json_schema() -> None:
     schema = json_schema()
-    for file in [*FRAMEWORKS.glob("*.yaml"), SMALL]:
+    for file in [*FRAMEWORKS.glob("*.yaml"), *(FRAMEWORKS / "archive").glob("*.yaml"), SMALL]:
         jsonschema.validate(yaml.safe_load(file.read_text(encoding="utf-8")), schema)
+
+
+# The fields added in framework 2026.2 (scope, not_applicable, sources, owner_role, done_when,
+# facilitator_note, seeds, glossary) -------------------------------------------------------
+
+# The content hash of frameworks/archive/some-maturity-2026.1.yaml as it was pinned before the
+# new fields existed: rounds and exports carry it, so adding fields must not change it.
+HASH_2026_1 = "97120d8419d13907f964a16dfdbca3269b950adbaa841564f4dc4352bfc1acc6"
+
+
+def with_seeds(data: dict[str, Any]) -> dict[str, Any]:
+    data["seeds"] = [{"id": "000", "title": {"fi": "Ohje", "en": "A guideline"}}]
+    data["factors"][0]["questions"][0]["sources"] = ["000"]
+    return data
+
+
+def test_adding_fields_keeps_the_hash_of_content_pinned_before_them() -> None:
+    old = load_framework(FRAMEWORKS / "archive" / "some-maturity-2026.1.yaml")
+    assert old.version == "2026.1"
+    assert old.content_hash() == HASH_2026_1
+    assert "scope" not in old.canonical_json() and "owner_role" not in old.canonical_json()
+
+
+def test_new_fields_at_a_non_default_value_change_the_hash() -> None:
+    plain = parse_framework(with_seeds(small_data()), SMALL)
+    data = with_seeds(small_data())
+    data["factors"][0]["questions"][0]["scope"] = "organisation"
+    scoped = parse_framework(data, SMALL)
+    assert scoped.content_hash() != plain.content_hash()
+    assert scoped.factors[0].questions[0].scope == "organisation"
+    restored = FrameworkRegistry([]).pinned(scoped.content_hash(), scoped.canonical_json())
+    assert restored == scoped
+
+
+def test_a_cited_seed_must_exist() -> None:
+    data = with_seeds(small_data())
+    data["factors"][1]["questions"][0]["sources"] = ["000", "009"]
+    data["factors"][0]["actions"][0]["sources"] = ["x1"]
+    found = problems(data)
+    assert "factors[1].questions[0].sources[1]: unknown seed '009' (not in seeds)" in found
+    assert "factors[0].actions[0].sources[0]: unknown seed 'x1' (not in seeds)" in found
+
+
+def test_duplicate_seed_ids_and_untranslated_new_texts_are_reported() -> None:
+    data = with_seeds(small_data())
+    data["seeds"].append({"id": "000", "title": {"fi": "Taas", "en": "Again"}})
+    data["factors"][0]["actions"][0]["done_when"] = {"fi": "Valmis"}
+    found = problems(data)
+    assert "seeds: duplicate seed id '000'" in found
+    assert "factors[0].actions[0].done_when: missing translation 'en'" in found
+
+
+def test_scope_accepts_only_unit_or_organisation() -> None:
+    data = small_data()
+    data["factors"][0]["questions"][0]["scope"] = "team"
+    found = problems(data)
+    assert any(p.startswith("factors[0].questions[0].scope: Input should be") for p in found)
+
+
+def test_not_applicable_follows_the_question_once_any_question_marks_it() -> None:
+    legacy = load_framework(SMALL)
+    question = legacy.factors[0].questions[0]
+    assert legacy.not_applicable_allowed(question, workshop=False)
+    assert not legacy.not_applicable_allowed(question, workshop=True)
+    data = small_data()
+    data["factors"][0]["questions"][0]["not_applicable"] = True
+    marked = parse_framework(data, SMALL)
+    first, second = marked.factors[0].questions[:2]
+    assert marked.not_applicable_allowed(first, workshop=True)
+    assert marked.not_applicable_allowed(first, workshop=False)
+    assert not marked.not_applicable_allowed(second, workshop=False)
+
+
+def test_registry_reads_archived_versions_but_offers_only_the_current() -> None:
+    registry = FrameworkRegistry.from_directories([FRAMEWORKS])
+    assert [f.version for f in registry.current] == ["2026.2"]
+    versions = registry.versions("some-maturity")
+    assert [f.version for f in versions] == ["2026.2", "2026.1"]
+    assert registry.earlier(versions[0]) is versions[1]
+    assert registry.earlier(versions[1]) is None
+    assert registry.pinned_by_hash(HASH_2026_1) is versions[1]
+    assert registry.versions("no-such-framework") == []

@@ -27,3 +27,14 @@ def test_a_tiny_run_stores_every_vote(capsys: pytest.CaptureFixture[str]) -> Non
     assert figures["votes stored"] == "6  (equal)"
     assert figures["rows sent / stored"] == "6 / 6"
     assert "Failed requests" not in out
+
+
+def test_phones_tap_not_applicable_only_where_the_question_allows_it() -> None:
+    from assessment.framework import FrameworkRegistry
+    from tests.conftest import FRAMEWORKS
+
+    framework = FrameworkRegistry.from_directories([FRAMEWORKS]).get("some-maturity")
+    questions = [q for f in framework.factors for q in f.questions]
+    offered = {q.id for q in questions if "not_applicable" in workshop.choices(framework, q)}
+    assert offered == {q.id for q in questions if q.not_applicable} != set()
+    assert "not_applicable" not in workshop.choices(framework)

@@ -292,3 +292,16 @@ def test_the_command_line_writes_the_roadmap(cli_database: Engine, framework: Fr
                                         "--output", str(tmp_path / "y.pdf")])
     assert language.exit_code == 2 and "fi, en" in language.output
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "y.pdf").exists()
+
+
+def test_phase_actions_show_the_suggested_owner_role_and_done_when(
+        reports: dict[str, Rendered]) -> None:
+    rendered = reports["en"]
+    actions = [a for phase in rendered.report.phases for a in phase.actions
+               if a.suggested.owner_role]
+    assert actions, "the pilot's actions come from the framework"
+    text = " ".join(" ".join(rendered.pages).split())
+    for action in actions[:3]:
+        assert action.suggested.owner_role and action.suggested.done_when
+        assert f"Suggested owner: {action.suggested.owner_role['en']}" in text
+        assert " ".join(action.suggested.done_when["en"].split()) in text

@@ -24,17 +24,21 @@ FI, EN = CATALOGUES.translator("fi"), CATALOGUES.translator("en")
 @pytest.fixture
 def assessed(session: Session, framework: Framework) -> tuple[Organisation, Round]:
     """A unit whose goals score 3.5 (one "don't know", a formula-like note) and whose
-    channels have too few answers; its sub-unit's workshop agreed one answer."""
+    another factor has one "not applicable" answer only; its sub-unit's workshop agreed one
+    answer."""
     organisation = make_organisation(session)
     parent = make_unit(session, organisation=organisation, name="Asiakaspalvelu")
     child = make_unit(session, organisation=organisation, name="Chat", parent=parent)
     round_ = services.create_round(session, organisation, "Kevät 2026", framework)
-    goals, channels = framework.factors[0], framework.factors[1]
+    goals = framework.factors[0]
+    # The first factor after goals with a question that may be answered "not applicable".
+    other = next(f for f in framework.factors[1:] if any(q.not_applicable for q in f.questions))
     assessment = services.get_or_create_assessment(session, round_, parent)
     choices = ["3", "4", "3", "4", "dont_know"]
     inputs = [services.AnswerInput(q.id, c, "=SUM(A1:A9)" if i == 0 else None)
               for i, (q, c) in enumerate(zip(goals.questions, choices, strict=True))]
-    inputs.append(services.AnswerInput(channels.questions[0].id, "not_applicable"))
+    inputs.append(services.AnswerInput(next(q.id for q in other.questions if q.not_applicable),
+                                       "not_applicable"))
     services.save_answers(session, assessment, framework, inputs)
     workshop = services.get_or_create_assessment(session, round_, child, AssessmentKind.workshop)
     services.save_answers(session, workshop, framework,
@@ -79,7 +83,8 @@ def test_answers_csv_in_finnish(session: Session, registry: FrameworkRegistry,
 
 
 def test_scores_csv_uses_the_languages_decimals_and_separators(
-        session: Session, registry: FrameworkRegistry, assessed: tuple[Organisation, Round],
+        session: Session, registry: FrameworkRegistry, framework: Framework,
+        assessed: tuple[Organisation, Round],
 ) -> None:
     finnish = read_csv(tables.to_csv(tables.scores_table(session, registry, assessed[1], FI),
                                      FI), ";")
@@ -87,7 +92,9 @@ def test_scores_csv_uses_the_languages_decimals_and_separators(
                           "Vastattu", "En osaa sanoa", "Ei koske meitä"]
     assert finnish[1] == ["Asiakaspalvelu", "Itsearviointi", "Tavoitteiden asettaminen", "3,5",
                           "Suunnitelmallinen", "4", "1", "0"]
-    assert finnish[2][3:] == ["", "Liian vähän vastauksia", "0", "0", "1"]
+    position = next(i for i, f in enumerate(framework.factors) if any(
+        q.not_applicable for q in f.questions))
+    assert finnish[1 + position][3:] == ["", "Liian vähän vastauksia", "0", "0", "1"]
     assert len(finnish) == 1 + 2 * 8  # two assessments, eight factors each
     english = read_csv(tables.to_csv(tables.scores_table(session, registry, assessed[1], EN),
                                      EN), ",")

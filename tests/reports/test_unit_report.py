@@ -353,3 +353,29 @@ def test_the_command_line_writes_the_unit_report(cli_database: Engine, framework
                                         "--output", str(tmp_path / "y.pdf")])
     assert language.exit_code == 2 and "fi, en" in language.output
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "y.pdf").exists()
+
+
+def test_actions_from_the_framework_show_owner_role_done_when_and_sources(
+        reports: dict[str, Rendered], framework: Framework) -> None:
+    for language in ("en", "fi"):
+        rendered = reports[language]
+        suggested = [a for a in rendered.report.actions if a.suggested.done_when]
+        assert suggested, "the world's unit has actions proposed from the framework"
+        text = " ".join(" ".join(rendered.pages).split())
+        first = suggested[0].suggested
+        assert first.owner_role is not None and first.done_when is not None
+        assert " ".join(first.owner_role[language].split()) in text
+        assert " ".join(first.done_when[language].split()) in text
+        assert rendered.t.gettext("Done when: {criterion}").split(":")[0] in text
+        titles = [framework.seed(sid).title[language] for sid, _title in first.sources]
+        assert titles and " ".join(titles[0].split()) in text
+
+
+def test_each_question_says_why_we_ask_it(reports: dict[str, Rendered],
+                                          framework: Framework) -> None:
+    rendered = reports["en"]
+    text = " ".join(" ".join(rendered.pages).split())
+    assert text.count("Why we ask this") >= sum(len(f.questions) for f in framework.factors)
+    organisation_wide = sum(q.scope == "organisation" for f in framework.factors
+                            for q in f.questions)
+    assert text.count("Whose view: the whole organisation") == organisation_wide

@@ -70,7 +70,8 @@ def _plan(request: Request, session: SessionDep, t: Translator, registry: Regist
             gaps=list(zip(framework.factors, roadmap.gaps(framework, measured, unit_targets),
                           strict=True)),
             actions=grouped,
-            action_text=lambda a: roadmap.action_text(a, framework, t.language))
+            action_text=lambda a: roadmap.action_text(a, framework, t.language,
+                                                      registry.versions(framework.id)))
     return request.app.state.pages.page(request, t, "plan.html", values, fragment=["content"],
                                         status=status)
 

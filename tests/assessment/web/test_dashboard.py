@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from assessment import roadmap, services
-from assessment.framework import Framework, load_framework
+from assessment.framework import Framework, FrameworkRegistry, load_framework
 from assessment.models import Organisation, Role, Round, Unit
 from reports.leadership import heat_class
 from tests.conftest import FIXTURES, csrf_headers, sign_in
@@ -397,8 +397,9 @@ def test_rounds_on_another_framework_version_are_compared_on_shared_factors(
     page = soup(leadership.get(f"/organisations/{organisation.id}/dashboard"))
     notice = text_of(page.select_one(".version-notice"))
     assert "Rounds answered on framework version 2025.9 are compared only on the factors " \
-           "they share with the newest round (2026.1): Syksy 2024. Not in version 2025.9: " \
-           "Setting goals, Listening." in notice
+           f"they share with the newest round ({framework.version}): Syksy 2024. Not in " \
+           "version 2025.9: Setting goals, Listening." in notice
+    assert "compared on the factor's score and stage only" not in notice  # same questions
 
     def rows(factor_id: str) -> list[list[str]]:
         return [[text_of(c) for c in tr.select("th, td")]
@@ -537,3 +538,30 @@ def test_html_in_names_is_shown_as_text(leadership: TestClient, db: Session,
     assert compare.select("main b") == []
     trend = soup(leadership.get(f"/units/{odd.id}/trend"))
     assert text_of(trend.h1) == "Trend: R&D <b>lab</b>"
+
+
+def test_rounds_on_2026_1_and_2026_2_say_the_questions_differ(
+        leadership: TestClient, db: Session, framework: Framework,
+        registry: FrameworkRegistry) -> None:
+    earlier = registry.earlier(framework)
+    assert earlier is not None and earlier.version == "2026.1"
+    organisation = make_organisation(db, name="Versiot Oy")
+    unit = make_unit(db, organisation=organisation, name="Asiakaspalvelu")
+    make_user(db, email="johto3@example.com", organisation=organisation, role=Role.leadership)
+    first = services.create_round(db, organisation, "Kevät 2026", earlier)
+    second = services.create_round(db, organisation, "Syksy 2026", framework)
+    db.commit()
+    answer(db, first, unit, earlier, {}, default=2)
+    answer(db, second, unit, framework, {}, default=3)
+    sign_in(leadership, "johto3@example.com")
+    page = soup(leadership.get(f"/organisations/{organisation.id}/dashboard"))
+    notice = text_of(page.select_one(".version-notice"))
+    assert "framework version 2026.1" in notice
+    assert "so they are compared on the factor's score and stage only, never question by " \
+           "question: " + ", ".join(f.name["en"] for f in framework.factors) in notice
+    scope = page.select_one(".scope-notice")
+    assert scope is not None and "do not tell units apart" in text_of(scope)
+    marked = [text_of(li) for li in scope.select("li")]
+    expected = [f for f in framework.factors if any(q.scope == "organisation"
+                                                    for q in f.questions)]
+    assert [m.split(":")[0] for m in marked] == [f.name["en"] for f in expected]

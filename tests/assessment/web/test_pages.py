@@ -155,8 +155,8 @@ def test_questionnaire_full_page_fragment_and_history_restore(client: TestClient
     assert page.find("html") is not None and page.select_one("#questionnaire h2") is not None
     first = factor.questions[0]
     radios = page.select(f"input[name='choice-{first.id}']")
-    assert [r["value"] for r in radios] == [*[str(i) for i in range(1, 6)],
-                                            "dont_know", "not_applicable"]
+    assert not first.not_applicable  # offered only where the question can honestly not apply
+    assert [r["value"] for r in radios] == [*[str(i) for i in range(1, 6)], "dont_know"]
     label = page.select_one(f"label[for='c-{first.id}-3']").get_text(" ", strip=True)
     assert framework.stages[2].name["en"] in label and first.anchors["planned"]["en"] in label
 
@@ -367,3 +367,58 @@ def test_html_in_user_text_is_shown_as_text_everywhere(client: TestClient, db: S
         assert "<script>alert" not in response.text, url
         assert "<img src=x" not in response.text, url
         assert evil in soup(response).get_text(), url
+
+
+def test_questionnaire_offers_not_applicable_only_where_the_framework_allows_it(
+        client: TestClient, db: Session, framework: Framework) -> None:
+    assessment = start_assessment(client, db, framework)
+    factor = framework.factor("participation")
+    page = soup(client.get(f"/assessments/{assessment.id}/factors/{factor.id}"))
+    offered = {q.id for q in factor.questions
+               if page.select_one(f"input[name='choice-{q.id}'][value='not_applicable']")}
+    assert offered == {q.id for q in factor.questions if q.not_applicable} != set()
+    note = page.select_one("details.facilitator-note")
+    assert note is not None and framework.facilitator_note is not None
+    assert framework.facilitator_note["en"] in note.get_text(" ")
+
+
+def test_refused_not_applicable_is_422_with_a_message_and_nothing_stored(
+        client: TestClient, db: Session, framework: Framework) -> None:
+    assessment = start_assessment(client, db, framework)
+    question = framework.factors[0].questions[0]
+    data = {f"choice-{question.id}": "not_applicable"}
+    response = client.post(f"/assessments/{assessment.id}/answers/{question.id}", data=data,
+                           headers=HX)
+    assert response.status_code == 422
+    assert "is not an answer to this question" in response.text
+    assert db.exec(select(Answer)).all() == []
+    allowed = next(q for f in framework.factors for q in f.questions if q.not_applicable)
+    saved = client.post(f"/assessments/{assessment.id}/answers/{allowed.id}",
+                        data={f"choice-{allowed.id}": "not_applicable"}, headers=HX)
+    assert saved.status_code == 200
+    assert db.exec(select(Answer)).one().choice == "not_applicable"
+
+
+def test_questionnaire_says_whose_view_is_asked(client: TestClient, db: Session,
+                                                framework: Framework) -> None:
+    assessment = start_assessment(client, db, framework)
+    factor = framework.factor("culture")
+    page = soup(client.get(f"/assessments/{assessment.id}/factors/{factor.id}"))
+    for question in factor.questions:
+        hint = page.select_one(f"#scope-{question.id}").get_text(strip=True)
+        wanted = "whole organisation" if question.scope == "organisation" else "own practice"
+        assert wanted in hint, question.id
+
+
+def test_results_page_says_why_we_ask_each_question(client: TestClient, db: Session,
+                                                    framework: Framework) -> None:
+    goals = framework.factors[0]
+    assessment, _, _ = make_assessment(db, framework=framework,
+                                       levels={q.id: "3" for q in goals.questions},
+                                       submit=True)
+    page = soup(client.get(f"/assessments/{assessment.id}/results"))
+    why = page.select_one(f"#why-{goals.id}")
+    assert why is not None and why.summary.get_text(strip=True) == "Why we ask this"
+    cited = [c.get_text(strip=True) for c in why.select("cite")]
+    expected = [framework.seed(s).title["en"] for q in goals.questions for s in q.sources]
+    assert cited == expected

@@ -546,3 +546,33 @@ def test_joins_beyond_the_limit_of_an_address_are_refused(database_url: str,
         for phone in phones:
             phone.close()
     app.state.engine.dispose()
+
+
+def test_the_phone_offers_not_applicable_only_where_the_question_allows_it(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    steps = [s for s in workshops.agenda(framework) if s.kind is StepKind.question]
+    allowed = next(s for s in steps if framework.question(s.question_id or "")[1].not_applicable)
+    refused = next(s for s in steps
+                   if not framework.question(s.question_id or "")[1].not_applicable)
+
+    go(client, workshop, refused.index)
+    page = BeautifulSoup(phone.get(f"/w/{workshop.code}").text, "html.parser")
+    assert page.select("#vote input[value='not_applicable']") == []
+    url = f"/w/{workshop.code}/votes/{refused.question_id}"
+    bad = phone.post(url, data={"choice": "not_applicable"}, headers=HX)
+    assert bad.status_code == 422 and "is not an answer to this question" in text_of(bad)
+    assert db.exec(select(Answer)).all() == []
+
+    go(client, workshop, allowed.index)
+    page = BeautifulSoup(phone.get(f"/w/{workshop.code}").text, "html.parser")
+    assert page.select("#vote input[value='not_applicable']") != []
+    voted = phone.post(f"/w/{workshop.code}/votes/{allowed.question_id}",
+                       data={"choice": "not_applicable"}, headers=HX)
+    assert voted.status_code == 200
+    assert db.exec(select(Answer)).one().choice == "not_applicable"
+    console = BeautifulSoup(client.get(f"/workshops/{workshop.id}").text, "html.parser")
+    note = console.select_one("details.facilitator-note")
+    assert note is not None and framework.facilitator_note is not None
+    assert framework.facilitator_note["en"] in note.get_text(" ")
