@@ -204,7 +204,8 @@ def signed_in(served: Served, email: str) -> httpx.Client:
     response = browser.post(served.url(0, "/sign-in"), data={"email": email,
                                                             "password": PASSWORD})
     assert response.status_code == 303, response.text
-    return browser
+    # Signing in renews the CSRF cookie: read the new token from a page, as a browser would.
+    return with_csrf(browser, browser.get(served.url(0, "/account")))
 
 
 @dataclass
