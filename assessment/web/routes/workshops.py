@@ -219,8 +219,9 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
                   by_factor=workshops.agenda_by_factor(values["agenda"], framework, agreed,
                                                        values["step"]),
                   earlier_sessions=workshops.earlier_sessions(session, workshop),
-                  targets=workshops.targets_for(session, workshop.round_id, workshop.unit_id),
                   join_url=_join_base(request) + f"?code={workshop.code}")
+    if "targets" not in values:  # the target step read them before its digest
+        values["targets"] = workshops.targets_for(session, workshop.round_id, workshop.unit_id)
     if values["step"].kind is workshops.StepKind.wrapup:
         values.update(_wrapup(session, workshop, framework, t, _min_votes(request)))
     return request.app.state.pages.page(request, t, "workshop.html", values,
@@ -359,8 +360,9 @@ def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
                               PROJECTOR_TEXT_SCALE))
     if _unchanged(request, values, seen):
         return Response(status_code=204)
-    join_url = _join_base(request) + f"?code={workshop.code}"
-    values.update(join_url=join_url, join_base=_join_base(request), qr_svg=_qr_svg(join_url))
+    join_base = _join_base(request)
+    join_url = f"{join_base}?code={workshop.code}"
+    values.update(join_url=join_url, join_base=join_base, qr_svg=_qr_svg(join_url))
     return request.app.state.pages.page(request, t, "projector.html", values,
                                         fragment=["screen"])
 
