@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 from sqlmodel import Session, select
 
 from assessment import demo, workshops
@@ -29,7 +29,7 @@ from assessment.migrate import upgrade
 from assessment.models import Organisation, Round, Unit
 from assessment.web.app import create_app
 from assessment.workshops import StepKind
-from tests.assessment.web.browser_support import serve, sign_in
+from tests.assessment.web.browser_support import ARTIFACTS, serve, sign_in
 from tests.conftest import make_settings
 from tests.factories import PASSWORD
 
@@ -38,13 +38,17 @@ pytestmark = pytest.mark.browser
 ASSETS = Path(__file__).resolve().parents[3] / "test-assets"
 AXE = ASSETS / "axe.min.js"
 VNU = ASSETS / "vnu.jar"
-WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
+WIDTHS: dict[str, ViewportSize] = {"phone": {"width": 390, "height": 844},
+                                   "laptop": {"width": 1280, "height": 800}}
 # The WCAG 2.1 A and AA rules, and axe's best practices (landmark-unique is one of them).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-INSTANCES = 2  # pages visited per route pattern and role
+# Pages visited per route pattern: two for the first role that reaches it, one for each
+# further role (a role sees its own controls on the same kind of page).
+INSTANCES = 2
 DOWNLOADS = (".pdf", ".csv", ".xlsx", ".json")
 SKIPPED_PATHS = ("/sign-out",)
 WORKSHOP_UNIT = "Myynti"
+NEEDS_UNIT = "Markkinointi"  # a second running workshop, at its needs step
 
 AXE_RUN = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags},
@@ -61,6 +65,7 @@ class DemoSite:
     base: str
     workshop_id: int
     code: str
+    needs_workshop_id: int
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Crawl:
     """What the crawl found: pages visited, problems per check, each page's HTML once."""
 
     visited: dict[str, list[str]] = field(default_factory=dict)  # role -> paths
+    patterns: set[str] = field(default_factory=set)  # route patterns any role has visited
     overflow: list[str] = field(default_factory=list)
     axe: list[str] = field(default_factory=list)
     html: dict[str, str] = field(default_factory=dict)  # "role path" -> served HTML
@@ -114,18 +120,26 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, framework: Framework,
         for level, person in enumerate(people, start=1):
             workshops.vote(session, workshop, framework, person, step.question_id, str(level))
         workshops.set_revealed(session, workshop, framework, step.question_id, True)
+        needs_unit = session.exec(select(Unit).where(Unit.organisation_id == organisation.id,
+                                                     Unit.name == NEEDS_UNIT)).one()
+        at_needs = workshops.create_workshop(session, latest, needs_unit, by=None)
+        person = workshops.join(session, at_needs, "Osallistuja")[0]
+        for text in ("Yhteinen vuosikello", "Mittarit puuttuvat"):
+            workshops.post_need(session, at_needs, framework, person, text)
         session.commit()
-        site = DemoSite("", workshop.id or 0, workshop.code)
+        site = DemoSite("", workshop.id or 0, workshop.code, at_needs.id or 0)
     with serve(app) as base:
-        yield DemoSite(base, site.workshop_id, site.code)
+        yield DemoSite(base, site.workshop_id, site.code, site.needs_workshop_id)
     app.state.engine.dispose()
 
 
 def new_context(browser: Browser, width: str, crawl: Crawl) -> BrowserContext:
-    """A context at one of the widths that notes every request answered with an error; CSP
-    bypassed only so that axe-core can be injected."""
+    """A context at one of the widths with axe-core in every page, noting every request
+    answered with an error (CSP bypassed only for axe-core)."""
     context = browser.new_context(locale="en-GB", viewport=WIDTHS[width], bypass_csp=True)
     context.set_default_timeout(10_000)
+    # Every page gets axe-core before its own scripts: compiled once per context, not per page.
+    context.add_init_script(path=str(AXE))
     context.on("response", lambda response: crawl.failed.add(
         f"{response.status} {response.request.method} {response.url}")
         if response.status >= 400 else None)
@@ -144,7 +158,7 @@ def check(page: Page, crawl: Crawl, name: str, width: str, url: str) -> list[str
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if widths[0] > widths[1]:
         crawl.overflow.append(f"{where} at {width}: {widths[0] - widths[1]} px too wide")
-    page.add_script_tag(path=str(AXE))
+    page.wait_for_function("typeof axe !== 'undefined'")
     crawl.axe += [f"{where} at {width}: {v}" for v in page.evaluate(AXE_RUN, AXE_TAGS)]
     return list(page.evaluate(LINKS))
 
@@ -158,7 +172,7 @@ def crawl_role(context: BrowserContext, crawl: Crawl, email: str, base: str) -> 
     while queue:
         url = queue.pop(0)
         pattern = route_pattern(url)
-        if per_pattern.get(pattern, 0) >= INSTANCES:
+        if per_pattern.get(pattern, 0) >= (1 if pattern in crawl.patterns else INSTANCES):
             continue
         per_pattern[pattern] = per_pattern.get(pattern, 0) + 1
         visited.append(url)
@@ -168,6 +182,7 @@ def crawl_role(context: BrowserContext, crawl: Crawl, email: str, base: str) -> 
                 seen.add(link)
                 queue.append(link)
     page.close()
+    crawl.patterns |= set(per_pattern)
     return visited
 
 
@@ -182,9 +197,11 @@ def revisit(context: BrowserContext, crawl: Crawl, email: str, base: str,
 
 
 def workshop_pages(browser: Browser, crawl: Crawl, site: DemoSite, width: str) -> None:
-    """The join page and a participant's screen (no account), and the projector."""
+    """Without an account the sign-in and join pages and a participant's screen; the
+    projector."""
     context = new_context(browser, width, crawl)
     page = context.new_page()
+    check(page, crawl, "anonymous", width, f"{site.base}/sign-in")
     check(page, crawl, "participant", width, f"{site.base}/join")
     page.get_by_label("Workshop code").fill(site.code)
     page.get_by_role("button", name="Join").click()
@@ -213,6 +230,12 @@ def crawl(demo_site: DemoSite, browser: Browser) -> Crawl:
         context.close()
     for width in WIDTHS:
         workshop_pages(browser, found, demo_site, width)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "crawl.txt").write_text("".join(
+        f"{email}: {len(paths)} pages\n" + "".join(f"  {path}\n" for path in paths)
+        for email, paths in found.visited.items())
+        + f"{len(found.html)} pages' HTML, each checked at {len(WIDTHS)} widths\n",
+        encoding="utf-8")
     return found
 
 
@@ -226,7 +249,8 @@ def test_the_crawl_reaches_every_kind_of_page(crawl: Crawl) -> None:
                      "/users", "/account"):
         assert expected in routes, expected
     assert len(set(leadership)) > 5 and len(set(lead)) > 3
-    assert any("/w/" in key for key in crawl.html) and any("/projector" in k for k in crawl.html)
+    pages = " ".join(crawl.html)
+    assert all(path in pages for path in ("/sign-in", "/join", "/w/", "/projector"))
 
 
 def test_no_request_fails_and_every_page_links_the_favicon(crawl: Crawl,
@@ -241,6 +265,31 @@ def test_no_request_fails_and_every_page_links_the_favicon(crawl: Crawl,
             assert reply.status == 200
             assert reply.headers["content-type"].startswith("image/svg+xml")
             assert b"<svg" in reply.read()
+
+
+def test_a_polled_box_pauses_while_the_facilitator_is_in_its_form(
+        demo_site: DemoSite, browser: Browser) -> None:
+    """app.js and htmx read the data-hx-* attributes: the console's live box polls every 2 s,
+    skips its polls while focus is in its merge form, and polls again once focus leaves."""
+    context = browser.new_context(locale="en-GB", viewport=WIDTHS["laptop"])
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, demo_site.base, "konsultti@demo.example")
+    url = f"{demo_site.base}/workshops/{demo_site.needs_workshop_id}"
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url)
+            if request.url.startswith(f"{url}?seen=") else None)
+    page.goto(url)
+    page.wait_for_timeout(4_500)
+    assert len(polls) >= 1, "the live box does not poll"
+    page.get_by_label("Keep").focus()
+    polls.clear()
+    page.wait_for_timeout(4_500)
+    assert polls == [], "the live box polled while the facilitator was in its form"
+    page.evaluate("document.activeElement.blur()")
+    page.wait_for_timeout(4_500)
+    assert len(polls) >= 1, "the live box did not poll again after focus left the form"
+    context.close()
 
 
 def test_no_page_overflows_horizontally(crawl: Crawl) -> None:
