@@ -26,7 +26,16 @@ from sqlmodel import Session, select
 from assessment import demo, workshops
 from assessment.framework import Framework
 from assessment.migrate import upgrade
-from assessment.models import Organisation, Round, Unit
+from assessment.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Organisation,
+    Round,
+    Unit,
+    Workshop,
+    WorkshopStatus,
+)
 from assessment.web.app import create_app
 from assessment.workshops import StepKind
 from tests.assessment.web.browser_support import ARTIFACTS, serve, sign_in
@@ -66,6 +75,7 @@ class DemoSite:
     workshop_id: int
     code: str
     needs_workshop_id: int
+    seeds: dict[str, tuple[str, ...]]  # role -> pages no early link leads to within the bounds
 
 
 @dataclass
@@ -81,9 +91,11 @@ class Crawl:
 
 
 def route_pattern(url: str) -> str:
-    """A URL's route: numbers become {n}, the query keeps only its keys."""
+    """A URL's route: numbers become {n}, factor ids {factor}, the query keeps only its
+    keys."""
     parts = urlsplit(url)
     path = re.sub(r"/\d+(?=/|$)", "/{n}", parts.path)
+    path = re.sub(r"/factors/[^/]+$", "/factors/{factor}", path)
     keys = sorted({key for key, _ in parse_qsl(parts.query, keep_blank_values=True)})
     return f"{path}?{'&'.join(keys)}" if keys else path
 
@@ -94,6 +106,25 @@ def crawlable(url: str, base: str) -> bool:
         return False
     path = urlsplit(url).path
     return not path.endswith(DOWNLOADS) and path not in SKIPPED_PATHS
+
+
+def seeds(session: Session, organisation: Organisation, latest: Round,
+          running_workshop: int) -> dict[str, tuple[str, ...]]:
+    """Pages to start from besides the home page: a self-assessment in progress (the
+    questionnaire), the demo workshop's results and a running workshop's console."""
+    draft = session.exec(select(Assessment).where(
+        Assessment.round_id == latest.id, Assessment.kind == AssessmentKind.self,
+        Assessment.status == AssessmentStatus.draft)).first()
+    finished = session.exec(select(Workshop).where(
+        Workshop.organisation_id == organisation.id,
+        Workshop.status == WorkshopStatus.closed)).one()
+    assert draft is not None
+    common = (f"/assessments/{draft.id}", f"/assessments/{finished.assessment_id}/results")
+    return {"admin@demo.example": (*common, f"/workshops/{running_workshop}"),
+            "konsultti@demo.example": (*common, f"/workshops/{running_workshop}"),
+            "johto@demo.example": common,
+            # The demo workshop was held for the unit lead's own unit.
+            "asiakaspalvelu@demo.example": (f"/assessments/{finished.assessment_id}/results",)}
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +158,10 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, framework: Framework,
         for text in ("Yhteinen vuosikello", "Mittarit puuttuvat"):
             workshops.post_need(session, at_needs, framework, person, text)
         session.commit()
-        site = DemoSite("", workshop.id or 0, workshop.code, at_needs.id or 0)
+        site = DemoSite("", workshop.id or 0, workshop.code, at_needs.id or 0,
+                        seeds(session, organisation, latest, workshop.id or 0))
     with serve(app) as base:
-        yield DemoSite(base, site.workshop_id, site.code, site.needs_workshop_id)
+        yield DemoSite(base, site.workshop_id, site.code, site.needs_workshop_id, site.seeds)
     app.state.engine.dispose()
 
 
@@ -163,11 +195,13 @@ def check(page: Page, crawl: Crawl, name: str, width: str, url: str) -> list[str
     return list(page.evaluate(LINKS))
 
 
-def crawl_role(context: BrowserContext, crawl: Crawl, email: str, base: str) -> list[str]:
+def crawl_role(context: BrowserContext, crawl: Crawl, email: str, site: DemoSite) -> list[str]:
     """Sign in and follow links breadth-first at the context's width; returns the URLs."""
+    base = site.base
     page = context.new_page()
     sign_in(page, base, email)
-    queue, seen, per_pattern = [f"{base}/"], {f"{base}/"}, dict[str, int]()
+    queue = [f"{base}/", *(f"{base}{path}" for path in site.seeds[email])]
+    seen, per_pattern = set(queue), dict[str, int]()
     visited: list[str] = []
     while queue:
         url = queue.pop(0)
@@ -222,7 +256,7 @@ def crawl(demo_site: DemoSite, browser: Browser) -> Crawl:
     found = Crawl()
     for email, *_ in demo.DEMO_USERS:
         context = new_context(browser, "laptop", found)
-        urls = crawl_role(context, found, email, demo_site.base)
+        urls = crawl_role(context, found, email, demo_site)
         found.visited[email] = [urlsplit(u).path for u in urls]
         context.close()
         context = new_context(browser, "phone", found)
@@ -246,7 +280,9 @@ def test_the_crawl_reaches_every_kind_of_page(crawl: Crawl) -> None:
                      "/organisations/{n}/audit", "/organisations/{n}/dashboard",
                      "/organisations/{n}/roadmap", "/rounds/{n}", "/units/{n}/trend",
                      "/units/{n}/plan", "/assessments/{n}/results", "/workshops/{n}",
-                     "/users", "/account"):
+                     "/users", "/account", "/assessments/{n}",
+                     "/assessments/{n}/factors/{factor}", "/assessments/{n}/review",
+                     "/organisations/{n}/dashboard/factors/{factor}"):
         assert expected in routes, expected
     assert len(set(leadership)) > 5 and len(set(lead)) > 3
     pages = " ".join(crawl.html)
