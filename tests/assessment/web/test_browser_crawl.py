@@ -333,13 +333,28 @@ def test_no_page_overflows_horizontally(crawl: Crawl) -> None:
         pytest.fail("\n".join(crawl.overflow), pytrace=False)
 
 
+def test_axe_reports_a_violation_it_is_shown(browser: Browser) -> None:
+    page = browser.new_page()
+    page.set_content('<!doctype html><html lang="en"><title>Canary</title>'
+                     '<main><img src="data:,"></main></html>')
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(AXE_RUN, AXE_TAGS)
+    page.close()
+    assert any(v.startswith("image-alt ") for v in found), found
+
+
 def test_no_page_has_an_axe_violation(crawl: Crawl) -> None:
     if crawl.axe:
         pytest.fail(f"{len(crawl.axe)} violations:\n" + "\n".join(crawl.axe), pytrace=False)
 
 
+# Checked with the pages, so that a checker that reports nothing at all fails the test.
+CANARY = '<!doctype html><html lang="en"><title>Canary</title><p hx-get="/x">Bare hx-get</p>'
+
+
 def test_every_page_is_valid_html(crawl: Crawl, tmp_path: Path) -> None:
-    names: dict[str, str] = {}
+    names = {"canary.html": "canary"}
+    (tmp_path / "canary.html").write_text(CANARY, encoding="utf-8")
     for number, (where, html) in enumerate(sorted(crawl.html.items())):
         name = f"page-{number:03}.html"
         (tmp_path / name).write_text(html, encoding="utf-8")
@@ -347,9 +362,13 @@ def test_every_page_is_valid_html(crawl: Crawl, tmp_path: Path) -> None:
     run = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json",
                           *sorted(str(p) for p in tmp_path.glob("*.html"))],
                          capture_output=True, text=True, timeout=300, check=False)
-    messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [f"{names[Path(m.get('url', '')).name]} line {m.get('lastLine')}: {m['message']}"
-              for m in messages if m.get("type") == "error"]
     assert run.returncode in (0, 1), run.stderr[-2000:]
-    if errors:
-        pytest.fail(f"{len(errors)} errors:\n" + "\n".join(errors), pytrace=False)
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = [(names.get(Path(m.get("url", "")).name, m.get("url")), m)
+              for m in messages if m.get("type") in ("error", "non-document-error")]
+    assert any(where == "canary" and "hx-get" in m["message"] for where, m in errors), \
+        "the HTML checker did not find the canary's bare hx-get"
+    found = [f"{where} line {m.get('lastLine')}: {m['message']}"
+             for where, m in errors if where != "canary"]
+    if found:
+        pytest.fail(f"{len(found)} errors:\n" + "\n".join(found), pytrace=False)
