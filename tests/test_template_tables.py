@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+# Read from the back of a room and never scrolled: its tables must fit the screen instead.
+NEVER_SCROLLED = {"projector.html"}
 REGION = re.compile(r'<div class="table-scroll" role="region" tabindex="0" '
                     r'aria-label(?:ledby)?=".+">\s*$')
 
@@ -15,6 +17,8 @@ def test_every_data_table_is_in_a_focusable_labelled_scroll_region() -> None:
     tables = 0
     bare: list[str] = []
     for template in sorted(TEMPLATES.glob("*.html")):  # reports/ are print templates
+        if template.name in NEVER_SCROLLED:
+            continue
         text = template.read_text(encoding="utf-8")
         for found in re.finditer(r'<table class="data-table', text):
             tables += 1
