@@ -325,7 +325,7 @@ def build_through_the_app(client: httpx.Client, form_path: str, language: str) -
         raise RuntimeError(f"{form_path}: {asked.status_code}")
     job = asked.headers["location"]
     deadline = time.monotonic() + 300
-    while 'hx-get="/report-jobs/' in client.get(job, headers={"HX-Request": "true"}).text:
+    while 'data-hx-get="/report-jobs/' in client.get(job, headers={"HX-Request": "true"}).text:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{job} was not built within 300 s")
         time.sleep(0.25)

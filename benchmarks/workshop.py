@@ -55,10 +55,10 @@ from assessment.settings import Settings
 from benchmarks._common import APP_FACTORY, CpuClock, csrf_token, percentile, serve
 
 FRAMEWORK_ID = "some-maturity"
-POLL_SECONDS = 2.0  # hx-trigger="every 2s" on the participant's, console's and projector's screens
+POLL_SECONDS = 2.0  # data-hx-trigger="every 2s" on the participants', console and projector screens
 BARE_DB_ENV = "BENCHMARK_BARE_DATABASE_URL"
 EMAIL, PASSWORD = "fasilitaattori@example.com", secrets.token_urlsafe(12)
-POLL_VERSION = re.compile(r'hx-get="/w/[A-Z0-9]+\?v=(\d+)"')
+POLL_VERSION = re.compile(r'data-hx-get="/w/[A-Z0-9]+\?v=(\d+)"')
 AIM_RATIO, AIM_P99_MS = 0.30, 100.0
 
 

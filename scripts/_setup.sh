@@ -38,11 +38,12 @@ APP_PACKAGES=(
   /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 )
 
-# What the tests need on top: PostgreSQL server binaries, Chromium, and libatomic for
-# Playwright's driver (a Node.js binary that links it).
+# What the tests need on top: PostgreSQL server binaries, Chromium, libatomic for
+# Playwright's driver (a Node.js binary that links it), and Java for the Nu HTML checker.
 TEST_PACKAGES=(
   '/usr/lib/postgresql/*/bin/initdb:postgresql'
   /usr/bin/chromium:chromium
+  java:default-jre-headless
   '/usr/lib/*/libatomic.so.1:libatomic1'
 )
 

@@ -1,27 +1,50 @@
 #!/usr/bin/env bash
-# Fetch the pinned front-end packages from the npm registry into assessment/static/vendor/.
-# They are never committed: this script (run by the quick-start and test commands) installs them.
+# Fetch the pinned npm packages the app and its tests use, check their integrity and unpack
+# the files needed. They are never committed: the quick-start and test commands run this.
+#   ./scripts/fetch-assets.sh          htmx into assessment/static/vendor/ (served by the app)
+#   ./scripts/fetch-assets.sh --test   also axe-core and the Nu HTML checker (vnu-jar) into
+#                                      test-assets/ (the browser crawl's accessibility and HTML
+#                                      checks; vnu.jar runs on Java)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 HTMX_VERSION=2.0.11
 HTMX_INTEGRITY="sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA=="
-dest=assessment/static/vendor
-stamp="$dest/htmx.org-$HTMX_VERSION.stamp"
-if [ -f "$dest/htmx.min.js" ] && [ -f "$stamp" ]; then
-  exit 0
+AXE_VERSION=4.14.1
+AXE_INTEGRITY="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+VNU_VERSION=26.9.27
+VNU_INTEGRITY="sha512-TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA=="
+
+# fetch NAME VERSION INTEGRITY DEST FILE-IN-PACKAGE: npm pack, check the tarball's sha512 against
+# the pinned integrity, copy one file into DEST. Skipped when DEST has that version's stamp.
+fetch() {
+  local name=$1 version=$2 integrity=$3 dest=$4 file=$5
+  local stamp="$dest/$name-$version.stamp"
+  if [ -f "$dest/$(basename "$file")" ] && [ -f "$stamp" ]; then
+    return 0
+  fi
+  local work
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "$name@$version" >/dev/null)
+  local tarball="$work/$name-$version.tgz"
+  local actual
+  actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  if [ "$actual" != "$integrity" ]; then
+    echo "$name $version: integrity mismatch ($actual)" >&2
+    rm -rf "$work"
+    exit 1
+  fi
+  tar -xzf "$tarball" -C "$work" "package/$file"
+  mkdir -p "$dest"
+  rm -f "$dest/$name"-*.stamp
+  cp "$work/package/$file" "$dest/$(basename "$file")"
+  touch "$stamp"
+  rm -rf "$work"
+  echo "fetched $name $version"
+}
+
+fetch htmx.org "$HTMX_VERSION" "$HTMX_INTEGRITY" assessment/static/vendor dist/htmx.min.js
+if [ "${1:-}" = "--test" ]; then
+  fetch axe-core "$AXE_VERSION" "$AXE_INTEGRITY" test-assets axe.min.js
+  fetch vnu-jar "$VNU_VERSION" "$VNU_INTEGRITY" test-assets build/dist/vnu.jar
 fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-(cd "$work" && npm pack --silent "htmx.org@$HTMX_VERSION" >/dev/null)
-tarball="$work/htmx.org-$HTMX_VERSION.tgz"
-actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-if [ "$actual" != "$HTMX_INTEGRITY" ]; then
-  echo "htmx.org $HTMX_VERSION: integrity mismatch ($actual)" >&2
-  exit 1
-fi
-tar -xzf "$tarball" -C "$work" package/dist/htmx.min.js
-mkdir -p "$dest"
-rm -f "$dest"/htmx.org-*.stamp
-cp "$work/package/dist/htmx.min.js" "$dest/htmx.min.js"
-touch "$stamp"
-echo "fetched htmx.org $HTMX_VERSION"

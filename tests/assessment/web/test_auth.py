@@ -178,7 +178,7 @@ def test_forms_carry_the_csrf_token(client: TestClient) -> None:
     for form in forms:
         assert form.select_one("input[name=csrf_token]")["value"] == client.headers[
             "X-CSRF-Token"]
-    assert client.headers["X-CSRF-Token"] in page.body["hx-headers"]
+    assert client.headers["X-CSRF-Token"] in page.body["data-hx-headers"]
 
 
 def test_security_headers_and_body_limit(client: TestClient) -> None:

@@ -184,8 +184,8 @@ def test_sub_tree_filter_and_round_picker(leadership: TestClient, world: World) 
     assert selected["value"] == str(units["A"].id)
     form = page.select_one("form.filters")
     assert form["method"] == "get" and form["action"] == world.url
-    assert form["hx-get"] == world.url and form["hx-push-url"] == "true"
-    assert form["hx-target"] == "#main"
+    assert form["data-hx-get"] == world.url and form["data-hx-push-url"] == "true"
+    assert form["data-hx-target"] == "#main"
 
     older = soup(leadership.get(world.url, params={"round": world.rounds[0].id}))
     assert "Units by factor: Kevät 2025" in text_of(older.select_one("#heatmap h2"))
@@ -211,7 +211,7 @@ def test_trends_per_factor_with_average_and_weakest(leadership: TestClient,
     # Every unit by round is loaded when opened (htmx), or opened as a page (a link).
     details = figure.select_one("details.unit-trends")
     url = f"/organisations/{world.organisation.id}/dashboard/factors/goals"
-    assert details["hx-get"] == url and details["hx-trigger"] == "toggle once"
+    assert details["data-hx-get"] == url and details["data-hx-trigger"] == "toggle once"
     assert details.select_one(f".unit-trends-body a[href='{url}']") is not None
     assert details.select_one("table") is None
     full, fragment, restored = (leadership.get(url), leadership.get(url, headers=HX),

@@ -77,7 +77,7 @@ def test_parent_from_another_organisation_is_refused(client: TestClient, db: Ses
                            data={"name": "Uusi", "parent_id": str(other_unit.id)})
     assert response.status_code == 422
     assert "Choose a parent unit of this organisation." in text_of(response)
-    assert soup(response).select_one("#field-name")["value"] == "Uusi"
+    assert soup(response).select_one("#field-unit-name")["value"] == "Uusi"
     assert db.exec(select(Unit).where(Unit.organisation_id == mine.id)).all() == []
 
 
@@ -208,7 +208,7 @@ def test_answer_saved_by_htmx_returns_status_and_progress(client: TestClient, db
     page = soup(response)
     assert page.select_one(f"#status-{question.id}").get_text(strip=True) == "Saved"
     progress = page.select_one("#progress")
-    assert progress["hx-swap-oob"] == "true"
+    assert progress["data-hx-swap-oob"] == "true"
     assert "1 of" in progress.get_text(" ")
     answer = db.exec(select(Answer)).one()
     assert (answer.choice, answer.level, answer.note) == ("level", 4, "Vuosikello <b>puuttuu</b>")

@@ -427,8 +427,8 @@ def test_roadmap_page_three_ways_and_htmx_posts(
     assert title.get_text(strip=True).startswith("Roadmap · Esimerkki Oy")
     # Forms post to themselves without JavaScript and swap the content block with htmx.
     form = soup(full).select_one(f"form[action='/phases/{pilot.id}/owners']")
-    assert form["method"] == "post" and form["hx-post"] == form["action"]
-    assert form["hx-target"] == "#main"
+    assert form["method"] == "post" and form["data-hx-post"] == form["action"]
+    assert form["data-hx-target"] == "#main"
     failed = client.post(f"/phases/{pilot.id}/owners", data={"owner_name": "Maija"}, headers=HX)
     assert failed.status_code == 422 and "<html" not in failed.text
     assert soup(failed).select_one(f"#error-p{pilot.id}-owner_role") is not None

@@ -161,9 +161,9 @@ def test_screens_three_ways(app: FastAPI, client: TestClient, db: Session,
 
 def polled_url(response) -> str:  # type: ignore[no-untyped-def]
     """The URL a screen polls, with the digest of what it shows."""
-    box = BeautifulSoup(response.text, "html.parser").select_one("[hx-trigger='every 2s']")
+    box = BeautifulSoup(response.text, "html.parser").select_one("[data-hx-trigger='every 2s']")
     assert box is not None
-    return str(box["hx-get"])
+    return str(box["data-hx-get"])
 
 
 def test_console_and_projector_polls_are_204_until_what_they_show_changes(
@@ -308,7 +308,7 @@ def test_an_htmx_vote_gets_back_only_its_choices(app: FastAPI, client: TestClien
     fragment = BeautifulSoup(voted.text, "html.parser")
     assert fragment.select_one("#step") is None
     root = fragment.select_one("#vote")
-    assert root is not None and root.select_one("form")["hx-target"] == "#vote"
+    assert root is not None and root.select_one("form")["data-hx-target"] == "#vote"
     assert [i["value"] for i in root.select("input[checked]")] == ["3"]
     assert root.select_one("[role=status]").get_text(strip=True) == "Saved"
 
