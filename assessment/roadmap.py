@@ -720,10 +720,9 @@ def update_action_tracking(session: Session, action: Action,
     if owner is not None and owner != action.owner:
         changes["owner"] = f"{action.owner} → {owner}"
         action.owner = owner
-    if data.clear_due_on or due is not None:
-        if due != action.due_on:
-            changes["due_on"] = f"{action.due_on or ''} → {due or ''}"
-            action.due_on = due
+    if (data.clear_due_on or due is not None) and due != action.due_on:
+        changes["due_on"] = f"{action.due_on or ''} → {due or ''}"
+        action.due_on = due
     if changes:
         action.updated_at = utcnow()
         session.add(action)

@@ -200,7 +200,7 @@ _EARLIER = _USES.alias("earlier")
 # so requests sent at the same moment count each other.
 _CLAIM_USE = insert(_USES).from_select(
     ["token_id", "method", "path", "address", "created_at"],
-    select(*(bindparam(name, type_=_USES.c[name].type)  # type: ignore[call-overload]
+    select(*(bindparam(name, type_=_USES.c[name].type)
              for name in ("token_id", "method", "path", "address", "created_at"))).where(
         select(func.count()).select_from(_EARLIER).where(
             _EARLIER.c.token_id == bindparam("token_id"),

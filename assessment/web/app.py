@@ -37,6 +37,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    tokens,
     users,
     workshops,
 )
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, tokens.router):
         app.include_router(router)
     app.mount(API_PREFIX, create_api(settings, engine, registry))
     errors.install(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assessment import services, workshops
+from assessment.framework import Framework
 from assessment.models import WorkshopStatus, id_of
 from assessment.web.api.access import WorkshopRead
 from assessment.web.api.schemas import (
@@ -16,7 +17,6 @@ from assessment.web.api.schemas import (
     number,
 )
 from assessment.web.deps import RegistryDep, SessionDep, SettingsDep
-from assessment.framework import Framework
 
 router = APIRouter()
 
