@@ -3,6 +3,7 @@ handling (RFC 9457 problem bodies) and access rules (bearer tokens, never cookie
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,11 @@ def openapi(api: FastAPI) -> dict[str, Any]:
     for name, schema in {**problem.pop("$defs", {}), "Problem": problem}.items():
         schemas.setdefault(name, schema)
     return document
+
+
+def openapi_text() -> str:
+    """The committed `openapi.json`: the API's document built from its routes and models."""
+    from assessment.settings import Settings
+
+    api = create_api(Settings(_env_file=None), None, None)  # type: ignore[call-arg]
+    return json.dumps(openapi(api), indent=2, ensure_ascii=False) + "\n"

@@ -96,6 +96,9 @@ def install(api: FastAPI) -> None:
         headers = dict(exc.headers or {}) if isinstance(exc, StarletteHTTPException) else {}
         shown = detail if isinstance(detail, str) and detail != HTTPStatus(status).phrase \
             else None
+        if status == 400:  # a body that is not JSON at all: a value that breaks a rule too
+            return problem_response(request, 422, shown, errors=[
+                FieldProblem(field="body", message=shown or "The body is not valid JSON.")])
         return problem_response(request, status, shown, headers=headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
