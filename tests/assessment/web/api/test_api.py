@@ -442,3 +442,40 @@ def test_the_web_form_audits_an_action_update_too(app: FastAPI, db: Session, wor
     assert response.status_code == 303
     [event] = _events(db, action)
     assert json.loads(event.detail)["via"] == "web" and event.user_id == world.consultant.id
+
+
+# Every error is a problem body; the API sets no cookie and is never cached ---------------------
+
+def test_unknown_paths_and_methods_are_problems(api: TestClient, world: ApiWorld) -> None:
+    assert_problem(api.get("/api/v1/nothing-here", headers=world.auth(world.read)), 404)
+    assert_problem(api.delete(f"/api/v1/actions/{world.action.id}",
+                              headers=world.auth(world.write)), 405)
+
+
+def test_a_body_over_the_limit_is_a_413_problem(api: TestClient, world: ApiWorld) -> None:
+    response = api.patch(f"/api/v1/actions/{world.action.id}", headers={
+        **world.auth(world.write), "Content-Type": "application/json"},
+        content=b'{"owner": "' + b"x" * (1024 * 1024) + b'"}')
+    assert_problem(response, 413)
+
+
+def test_a_crash_is_a_500_problem_without_details(app: FastAPI, world: ApiWorld,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(dashboard, "round_overview", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(f"/api/v1/rounds/{world.rounds[-1].id}/heatmap",
+                              headers=world.auth(world.read))
+    body = assert_problem(response, 500)
+    assert "secret" not in response.text and body["title"] == "Internal Server Error"
+
+
+def test_api_answers_set_no_cookie_and_are_not_cached(api: TestClient, world: ApiWorld) -> None:
+    for response in (api.get(f"/api/v1/organisations/{world.org.id}",
+                             headers=world.auth(world.read)),
+                     api.get(f"/api/v1/organisations/{world.org.id}")):
+        assert "set-cookie" not in response.headers
+        assert response.headers["cache-control"] == "no-store"
+        assert "default-src 'self'" in response.headers["content-security-policy"]
