@@ -375,6 +375,14 @@ def framework_check(files: Annotated[list[Path], typer.Argument(help="Framework 
         raise typer.Exit(code=1)
 
 
+@app.command("openapi")
+def openapi() -> None:
+    """Print the JSON API's OpenAPI document (committed as openapi.json)."""
+    from assessment.web.api.app import openapi_text
+
+    typer.echo(openapi_text(), nl=False)
+
+
 @framework_app.command("schema")
 def framework_schema() -> None:
     """Print the JSON Schema of the framework file format."""

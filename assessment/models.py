@@ -518,3 +518,46 @@ class ReportJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+# API tokens: for BI tools and other systems reading (or syncing actions) over /api/v1 -------
+
+class TokenScope(StrEnum):
+    """What an API token may do in its organisation."""
+
+    read = "read"
+    read_write = "read_write"
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API, scoped to one organisation, read or read-write, with
+    an expiry. Only a SHA-256 of the secret is stored: the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=120)
+    # The secret's first characters, to tell tokens apart on the page and in the log.
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    scope: TokenScope = Field(default=TokenScope.read, sa_type=String(16))
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ApiTokenUse(SQLModel, table=True):
+    """One request made with an API token: its audit trail, and what its throttle counts."""
+
+    __tablename__ = "api_token_use"
+    __table_args__ = (Index("ix_api_token_use_token_at", "token_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_token.id")
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=300)
+    address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

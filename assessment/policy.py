@@ -94,6 +94,11 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     # built (building one changes no data).
     ("brief", Action.read): frozenset({"consultant", "leadership"}),
     ("brief", Action.write): frozenset({"consultant", "leadership"}),
+    # API tokens of the organisation: who may create, list and revoke them. A token reads
+    # what leadership reads (read-write: changes actions too), so only consultants hand
+    # them out.
+    ("api_tokens", Action.read): frozenset({"consultant"}),
+    ("api_tokens", Action.write): frozenset({"consultant"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {

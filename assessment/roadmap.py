@@ -592,6 +592,21 @@ class ActionInput:
     status: str | None = None
 
 
+def _parse_owner(raw: str | None) -> str:
+    owner = " ".join((raw or "").split())
+    if len(owner) > OWNER_MAX:
+        raise InvalidInput(N_("Names and roles are at most {max} characters."), field="owner",
+                           max=OWNER_MAX)
+    return owner
+
+
+def _parse_status(raw: str | None) -> ActionStatus:
+    try:
+        return ActionStatus(raw or ActionStatus.planned)
+    except ValueError:
+        raise InvalidInput(N_("Choose the action's status."), field="status") from None
+
+
 def _parse_action(data: ActionInput) -> tuple[str, str, date | None, ActionStatus]:
     text = (data.text or "").strip()
     if not text:
@@ -599,15 +614,8 @@ def _parse_action(data: ActionInput) -> tuple[str, str, date | None, ActionStatu
     if len(text) > ACTION_TEXT_MAX:
         raise InvalidInput(N_("The action is too long: at most {max} characters."),
                            field="text", max=ACTION_TEXT_MAX)
-    owner = " ".join((data.owner or "").split())
-    if len(owner) > OWNER_MAX:
-        raise InvalidInput(N_("Names and roles are at most {max} characters."), field="owner",
-                           max=OWNER_MAX)
-    try:
-        status = ActionStatus(data.status or ActionStatus.planned)
-    except ValueError:
-        raise InvalidInput(N_("Choose the action's status."), field="status") from None
-    return text, owner, _date(data.due_on, field="due_on"), status
+    return (text, _parse_owner(data.owner), _date(data.due_on, field="due_on"),
+            _parse_status(data.status))
 
 
 def _library(action: Action, framework: Framework, earlier: Sequence[Framework],
@@ -685,6 +693,41 @@ def update_action(session: Session, action: Action, data: ActionInput) -> Action
     session.add(action)
     session.flush()
     return action
+
+
+@dataclass(frozen=True)
+class TrackingInput:
+    """What a project tool syncs of an action: its status, owner and due date. A field left
+    as None is left as it is."""
+
+    status: str | None = None
+    owner: str | None = None
+    due_on: str | None = None
+    clear_due_on: bool = False
+
+
+def update_action_tracking(session: Session, action: Action,
+                           data: TrackingInput) -> dict[str, str]:
+    """Change an action's status, owner or due date, checked as the form checks them (its
+    text stays as it is); returns what changed, field by field, for the audit log."""
+    status = _parse_status(data.status) if data.status is not None else None
+    owner = _parse_owner(data.owner) if data.owner is not None else None
+    due = _date(data.due_on, field="due_on") if data.due_on is not None else None
+    changes: dict[str, str] = {}
+    if status is not None and status != action.status:
+        changes["status"] = f"{action.status} → {status}"
+        action.status = status
+    if owner is not None and owner != action.owner:
+        changes["owner"] = f"{action.owner} → {owner}"
+        action.owner = owner
+    if (data.clear_due_on or due is not None) and due != action.due_on:
+        changes["due_on"] = f"{action.due_on or ''} → {due or ''}"
+        action.due_on = due
+    if changes:
+        action.updated_at = utcnow()
+        session.add(action)
+        session.flush()
+    return changes
 
 
 def delete_action(session: Session, action: Action) -> None:

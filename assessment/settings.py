@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         "client's address, used for sign-in throttling and the audit log) and "
         "X-Forwarded-Proto believed. Unset: no proxy is trusted.",
     )
+    api_requests_per_minute: int = Field(
+        default=120, ge=1, le=100_000,
+        description="How many requests one API token may make a minute; more get 429 "
+        "with Retry-After.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )

@@ -1,4 +1,5 @@
-"""`pip install .` works: the wheel carries templates, frameworks, migrations, catalogues, htmx."""
+"""`pip install .` works: the wheel carries templates, frameworks, migrations, catalogues, htmx,
+Swagger UI."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def test_wheel_contains_the_data_and_runs_from_it(tmp_path: Path) -> None:
                      "assessment/_data/frameworks/some-maturity.yaml",
                      "assessment/_data/frameworks/schema.json",
                      "assessment/static/vendor/htmx.min.js", "assessment/static/app.css",
+                     "assessment/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                     "assessment/static/api-docs.html",
                      "assessment/locale/fi/LC_MESSAGES/messages.po",
                      "assessment/migrations/env.py", "reports/radar.py"]:
         assert required in names, required
@@ -49,6 +52,8 @@ def test_wheel_contains_the_data_and_runs_from_it(tmp_path: Path) -> None:
         "    assert page.status_code == 200 and '<html lang=\"fi\">' in page.text\n"
         "    assert page.url.path == '/sign-in'\n"
         "    assert client.get('/static/vendor/htmx.min.js').status_code == 200\n"
+        "    assert client.get('/api/v1/docs').status_code == 200\n"
+        "    assert client.get('/api/v1/openapi.json').json()['servers'] == [{'url': '/api/v1'}]\n"
         "print(assessment.__file__)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}

@@ -346,3 +346,5 @@ RoundExport = Annotated[Round, Depends(round_access(Action.read, "export"))]
 OrganisationExport = Annotated[Organisation, Depends(organisation_access(Action.read, "export"))]
 OrganisationFullExport = Annotated[Organisation, Depends(
     organisation_access(Action.read, "full_export"))]
+ApiTokensRead = Annotated[Organisation, Depends(organisation_access(Action.read, "api_tokens"))]
+ApiTokensWrite = Annotated[Organisation, Depends(organisation_access(Action.write, "api_tokens"))]

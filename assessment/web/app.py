@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
@@ -18,6 +19,9 @@ from assessment.resources import data_dir
 from assessment.services import N_
 from assessment.settings import Settings, secret_key
 from assessment.web import errors
+from assessment.web.api.app import PREFIX as API_PREFIX
+from assessment.web.api.app import create_api
+from assessment.web.api.problems import problem_response
 from assessment.web.auth import CSRF_FIELD, Sessions, require_csrf
 from assessment.web.errors import PageError
 from assessment.web.pages import Pages
@@ -33,6 +37,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    tokens,
     users,
     workshops,
 )
@@ -52,9 +57,10 @@ class MissingAssetsError(RuntimeError):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; an invalid framework file or missing asset stops it here."""
     settings = settings or Settings()
-    if not (STATIC_DIR / "vendor" / "htmx.min.js").exists():
-        raise MissingAssetsError("htmx is missing from assessment/static/vendor: "
-                                 "run scripts/fetch-assets.sh (the README's commands do)")
+    for asset in ("htmx.min.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css"):
+        if not (STATIC_DIR / "vendor" / asset).exists():
+            raise MissingAssetsError(f"{asset} is missing from assessment/static/vendor: "
+                                     "run scripts/fetch-assets.sh (the README's commands do)")
     registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
     if not registry.current:
         raise RuntimeError(f"no framework files (*.yaml) in {settings.frameworks_dir}")
@@ -76,12 +82,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, tokens.router):
         app.include_router(router)
+    app.mount(API_PREFIX, create_api(settings, engine, registry))
     errors.install(app)
-    app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
+    app.add_middleware(SecurityMiddleware, error_page=_error_page,
                        trusted_proxies=settings.proxy_networks())
     return app
+
+
+def _error_page(request: Request, status: int) -> Response:
+    """The page the security middleware answers a too large body or a crash with: a problem
+    body on the API, else the HTML error page."""
+    if request.url.path.startswith(API_PREFIX + "/"):
+        return problem_response(request, status)
+    return errors.error_page(request, status)
 
 
 @asynccontextmanager

@@ -20,6 +20,7 @@ from assessment.web.auth import CSRF_COOKIE, SESSION_COOKIE, new_csrf_cookie
 PARTICIPANT_COOKIE_PREFIX = "wp"
 
 MAX_BODY_BYTES = 1024 * 1024
+API_PREFIX = "/api/"
 # Inline styles stay allowed because matplotlib's inline SVG charts carry style attributes;
 # scripts come only from this site (htmx), never inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' "
@@ -62,9 +63,11 @@ class SecurityMiddleware:
         cookie_value = existing or new_csrf_cookie()
         scope.setdefault("state", {})["csrf_cookie"] = cookie_value
         secure = scope.get("scheme") == "https"
-        private = _private(request)
+        # The JSON API reads no cookie and sets none; its answers are never cached.
+        api = scope.get("path", "").startswith(API_PREFIX)
+        private = api or _private(request)
 
-        csrf = None if existing else csrf_cookie_header(cookie_value, secure)
+        csrf = None if existing or api else csrf_cookie_header(cookie_value, secure)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -9,17 +9,25 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import roadmap, services
+from assessment import accounts, roadmap, services
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Action as PlannedAction
 from assessment.models import ActionStatus, Round, Unit, id_of
 from assessment.policy import Action
 from assessment.services import ServiceError
-from assessment.web.access import PlannedActionWrite, PlanRead, PlanWrite, TargetsWrite, may
+from assessment.web.access import (
+    PlannedActionWrite,
+    PlanRead,
+    PlanWrite,
+    TargetsWrite,
+    UserDep,
+    may,
+)
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.pages import see_other
 from assessment.web.routes.assessments import read_form
+from assessment.web.security import client_address
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(read_form)]
@@ -169,15 +177,26 @@ def add_action(request: Request, session: SessionDep, t: TranslatorDep, registry
 
 @router.post("/actions/{action_id}")
 def update_action(request: Request, session: SessionDep, t: TranslatorDep,
-                  registry: RegistryDep, planned: PlannedActionWrite, form: Form) -> Response:
+                  registry: RegistryDep, planned: PlannedActionWrite, user: UserDep,
+                  form: Form) -> Response:
     """Change an action's text, owner, due date or status."""
     unit = session.get(Unit, planned.unit_id)
     assert unit is not None  # guaranteed by the foreign key
+    before = {"text": planned.text, "owner": planned.owner, "due_on": str(planned.due_on or ""),
+              "status": str(planned.status)}
     try:
         roadmap.update_action(session, planned, _action_input(form))
     except ServiceError as exc:
         return _action_failed(request, session, t, registry, unit, form,
                               f"action-{planned.id}", exc)
+    after = {"text": planned.text, "owner": planned.owner, "due_on": str(planned.due_on or ""),
+             "status": str(planned.status)}
+    changes = {k: f"{before[k]} → {after[k]}" for k in before if before[k] != after[k]}
+    if changes:
+        accounts.audit(session, "action_updated", user=user,
+                       organisation_id=planned.organisation_id,
+                       address=client_address(request), action=planned.id,
+                       unit=planned.unit_id, via="web", **changes)
     session.commit()
     return see_other(_plan_url(planned.unit_id, _round_id(form), f"action-{planned.id}"))
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Mount
 
-from assessment import accounts, roadmap, services, workshops
+from assessment import accounts, roadmap, services, tokens, workshops
 from assessment.framework import Framework
 from assessment.models import ReportJob, ReportJobStatus, Role
 from tests.conftest import csrf_headers, session_cookie, set_cookie
@@ -68,12 +68,16 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("brief", "read"): [S, A, A, A, F, N],
     ("brief", "write"): [S, A, A, A, F, N],
     ("unit", "read"): [S, A, A, A, A, N],
+    # API tokens are handed out by consultants (and administrators) only.
+    ("api_tokens", "read"): [S, A, A, F, F, N],
+    ("api_tokens", "write"): [S, A, A, F, F, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
 
 def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
-    """The app's API routes, also those behind included routers (FastAPI keeps those lazily)."""
+    """The app's routes, also those behind included routers (FastAPI keeps those lazily); not
+    the JSON API's (see `json_api_routes`)."""
     found: list[APIRoute] = []
     for route in routes:
         if isinstance(route, APIRoute):
@@ -81,6 +85,15 @@ def api_routes(routes: list[BaseRoute]) -> list[APIRoute]:
         elif (included := getattr(route, "original_router", None)) is not None:
             found += api_routes(included.routes)
     return found
+
+
+def json_api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
+    """The JSON API's routes (mounted at /api/v1), with their full paths."""
+    mounts = [r for r in app.routes if isinstance(r, Mount) and r.path == "/api/v1"]
+    assert len(mounts) == 1
+    api = mounts[0].app
+    assert isinstance(api, FastAPI)
+    return [("/api/v1" + route.path, route) for route in api_routes(api.routes)]
 
 
 def rules(dependant: Dependant) -> list[tuple[str, str]]:
@@ -103,17 +116,29 @@ def route_cases(app: FastAPI) -> list[tuple[str, str, tuple[str, str]]]:
     return cases
 
 
+def json_api_cases(app: FastAPI) -> list[tuple[str, str, tuple[str, str]]]:
+    cases = []
+    for path, route in json_api_routes(app):
+        found = rules(route.dependant)
+        assert len(found) == 1, f"{route.methods} {path}: {found}"
+        for method in sorted(route.methods):
+            cases.append((method, path, found[0]))
+    return cases
+
+
 def test_every_route_has_exactly_one_known_rule(app: FastAPI) -> None:
     cases = route_cases(app)
     assert len(cases) >= 20
-    for method, path, rule in cases:
+    api_cases = json_api_cases(app)
+    assert len(api_cases) >= 15
+    for method, path, rule in cases + api_cases:
         assert rule in EXPECTED, f"{method} {path}: no expectation for {rule}"
         unsafe = method in {"POST", "PUT", "PATCH", "DELETE"}
         assert (rule[1] == "write") == unsafe, f"{method} {path}: {rule}"
 
 
 def test_only_static_files_are_mounted(app: FastAPI) -> None:
-    assert [r.path for r in app.routes if isinstance(r, Mount)] == ["/static"]
+    assert [r.path for r in app.routes if isinstance(r, Mount)] == ["/static", "/api/v1"]
 
 
 def classify(response) -> str:  # type: ignore[no-untyped-def]
@@ -189,6 +214,12 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         db.add(job)
         db.commit()
         values["job_id"] = job.id
+    if "{token_id}" in path:
+        # A fresh token each time, so revoking one never changes another cell.
+        token, _secret = tokens.create_token(db, world["org"], by=world["users"]["admin"],  # type: ignore[arg-type]
+                                             name=f"BI {next(_dummy)}", scope="read", days=30)
+        db.commit()
+        values["token_id"] = token.id
     if "{membership_id}" in path:
         # A fresh member each time, so removing one never changes another cell.
         member = make_user(db, email=f"dummy{next(_dummy)}@example.com",

@@ -106,7 +106,10 @@ def crawlable(url: str, base: str) -> bool:
     if not url.startswith(base + "/"):
         return False
     path = urlsplit(url).path
-    return not path.endswith(DOWNLOADS) and path not in SKIPPED_PATHS
+    # The JSON API's docs page is Swagger UI's own markup (tests/assessment/web/api/
+    # test_docs_browser.py checks that it renders under the app's CSP).
+    return not path.endswith(DOWNLOADS) and path not in SKIPPED_PATHS \
+        and not path.startswith("/api/")
 
 
 def seeds(session: Session, organisation: Organisation, latest: Round,

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: bearer tokens only, typed response models, RFC 9457 errors."""
