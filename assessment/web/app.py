@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from assessment.db import create_db_engine
-from assessment.framework import FrameworkRegistry
+from assessment.framework_library import PublishedFrameworks, load_registry
 from assessment.i18n import Catalogues
 from assessment.resources import data_dir
 from assessment.services import N_
@@ -36,6 +36,7 @@ from assessment.web.routes import (
     users,
     workshops,
 )
+from assessment.web.routes import frameworks as framework_routes
 from assessment.web.security import SecurityMiddleware
 from reports.jobs import ReportJobs
 
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not (STATIC_DIR / "vendor" / "htmx.min.js").exists():
         raise MissingAssetsError("htmx is missing from assessment/static/vendor: "
                                  "run scripts/fetch-assets.sh (the README's commands do)")
-    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    registry = load_registry(settings.frameworks_dir, settings.published_frameworks_dir)
     if not registry.current:
         raise RuntimeError(f"no framework files (*.yaml) in {settings.frameworks_dir}")
     engine = create_db_engine(settings.database_url,
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
+    app.state.published = PublishedFrameworks(registry, settings.frameworks_dir,
+                                               settings.published_frameworks_dir)
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, framework_routes.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
