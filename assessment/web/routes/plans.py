@@ -63,15 +63,18 @@ def _plan(request: Request, session: SessionDep, t: Translator, registry: Regist
             id_of(unit))
         unit_targets = roadmap.targets(session, id_of(round_), [id_of(unit)])[id_of(unit)]
         grouped: dict[str, list[PlannedAction]] = defaultdict(list)
+        versions = registry.versions(framework.id)
         for planned in roadmap.actions(session, unit.organisation_id, [id_of(unit)]):
-            grouped[planned.factor_id].append(planned)
+            # Only this framework's actions: another framework's belong to its own rounds,
+            # also when the two share a factor id.
+            if roadmap.belongs_to(planned, framework, versions):
+                grouped[planned.factor_id].append(planned)
         values.update(
             framework=framework, measured=measured,
             gaps=list(zip(framework.factors, roadmap.gaps(framework, measured, unit_targets),
                           strict=True)),
             actions=grouped,
-            action_text=lambda a: roadmap.action_text(a, framework, t.language,
-                                                      registry.versions(framework.id)))
+            action_text=lambda a: roadmap.action_text(a, framework, t.language, versions))
     return request.app.state.pages.page(request, t, "plan.html", values, fragment=["content"],
                                         status=status)
 
