@@ -136,3 +136,16 @@ def set_roadmap_framework(session: Session, registry: FrameworkRegistry,
     organisation.roadmap_framework_id = wanted
     session.add(organisation)
     session.flush()
+
+
+def keep_roadmap_framework(session: Session, registry: FrameworkRegistry,
+                           organisation: Organisation) -> Framework:
+    """The roadmap's framework, stored on the organisation when it was only the default: a
+    roadmap that has phases and gates keeps speaking it when a later round uses another
+    framework."""
+    choice = roadmap_choice(session, registry, organisation)
+    if organisation.roadmap_framework_id is None:
+        organisation.roadmap_framework_id = choice.id
+        session.add(organisation)
+        session.flush()
+    return choice.framework

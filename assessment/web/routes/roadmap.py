@@ -161,7 +161,7 @@ def create_phase(request: Request, session: SessionDep, t: TranslatorDep,
     data = roadmap.PhaseInput(kind, name, starts_on, ends_on, focus, notes)
 
     def change() -> Phase:
-        framework = page_framework(session, registry, organisation)
+        framework = org_frameworks.keep_roadmap_framework(session, registry, organisation)
         return roadmap.create_phase(session, organisation, framework, data)
 
     return _attempt(request, session, t, registry, organisation, change, scope="new",
@@ -262,7 +262,7 @@ def set_gate(request: Request, session: SessionDep, t: TranslatorDep, registry: 
     organisation = _organisation(session, phase)
 
     def change() -> None:
-        framework = page_framework(session, registry, organisation)
+        framework = org_frameworks.keep_roadmap_framework(session, registry, organisation)
         roadmap.set_gate(session, phase, framework, gate_factor, gate_level)
 
     return _attempt(request, session, t, registry, organisation, change,
