@@ -50,7 +50,13 @@ def read_upload(data: bytes, filename: str) -> Framework:
     if len(data) > MAX_WORKBOOK_BYTES:
         return framework_from_workbook(data, name)  # refused for its size, with the message
     try:
-        parsed = yaml.safe_load(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        # Aliases can make a small file expand without bound: a framework file needs none.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text,
+                                                                           yaml.SafeLoader)):
+            raise WorkbookError(name, [Problem(N_(
+                "The file uses YAML aliases (*name); write every value out instead."))])
+        parsed = yaml.safe_load(text)
     except UnicodeDecodeError:
         raise WorkbookError(name, [Problem(N_(
             "The file is neither an Excel workbook (.xlsx) nor a framework file (YAML)."))],
@@ -94,7 +100,8 @@ def load_registry(frameworks_dir: Path, published_dir: Path | None = None,
 
 def _signature(directory: Path | None) -> tuple[tuple[str, int, int], ...]:
     found = []
-    for path in [*_files(directory)[0], *_files(directory)[1]]:
+    current, archived = _files(directory)
+    for path in [*current, *archived]:
         try:
             stat = path.stat()
         except OSError:
