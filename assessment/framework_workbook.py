@@ -265,7 +265,7 @@ def _write_top(ws: Worksheet, fw: Framework) -> None:
 
 
 INSTRUCTION_LINES = (
-    ("Kehysmalli Excel-työkirjana", "A framework as an Excel workbook"),
+    ("Viitekehys Excel-työkirjana", "A framework as an Excel workbook"),
     ("Välilehti framework: mallin tunnus, versio, kielet ja nimet. Tekstit kirjoitetaan "
      "jokaiselle kielelle omaan sarakkeeseensa.",
      "Sheet framework: the framework's id, version, languages and names. Every text has a "
@@ -283,8 +283,10 @@ INSTRUCTION_LINES = (
      "tekstinä (esimerkiksi '2026.3 tai '001). Lähteet ja muut luettelot erotetaan pilkulla.",
      "Type values, not formulas; do not merge cells. Ids and the version are text (type "
      "'2026.3 or '001). Sources and other lists are separated by commas."),
-    ("Tarkista työkirja: maturity framework import TIEDOSTO.xlsx KEHYS.yaml",
-     "Check the workbook: maturity framework import FILE.xlsx FRAMEWORK.yaml"),
+    ("Tarkista työkirja ja kirjoita viitekehystiedosto: maturity framework import "
+     "TIEDOSTO.xlsx --output KEHYS.yaml, tai lähetä se ylläpitäjän Viitekehykset-sivulla.",
+     "Check the workbook and write a framework file: maturity framework import FILE.xlsx "
+     "--output FRAMEWORK.yaml, or upload it on the administrator's Frameworks page."),
 )
 
 

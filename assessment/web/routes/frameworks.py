@@ -93,7 +93,7 @@ def upload_framework(request: Request, t: TranslatorDep, registry: RegistryDep,
     return see_other(f"/frameworks?published={framework.id}+{framework.version}")
 
 
-@router.get("/frameworks/{framework_id}/workbook")
+@router.get("/frameworks/{framework_id}/workbook.xlsx")
 def download_workbook(registry: RegistryDep, _: FrameworksRead, framework_id: str,
                       version: Annotated[str | None, Query()] = None) -> Response:
     """A framework version as a workbook to edit in Excel and upload again."""

@@ -65,11 +65,11 @@ def test_the_page_lists_frameworks_with_workbooks_to_download(app: FastAPI) -> N
     client = _admin(app)
     page = BeautifulSoup(client.get("/frameworks").text, "html.parser")
     links = [a["href"] for a in page.select("a[download]")]
-    assert "/frameworks/some-maturity/workbook?version=2026.2" in links
-    response = client.get("/frameworks/some-maturity/workbook?version=2026.1")
+    assert "/frameworks/some-maturity/workbook.xlsx?version=2026.2" in links
+    response = client.get("/frameworks/some-maturity/workbook.xlsx?version=2026.1")
     assert response.headers["content-type"] == XLSX
     assert framework_from_workbook(response.content).version == "2026.1"
-    assert client.get("/frameworks/some-maturity/workbook?version=9").status_code == 404
+    assert client.get("/frameworks/some-maturity/workbook.xlsx?version=9").status_code == 404
 
 
 def test_check_then_publish_a_workbook_as_a_new_version(app: FastAPI, published: Path,
