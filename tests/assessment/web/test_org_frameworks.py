@@ -260,3 +260,22 @@ def test_the_organisation_is_exported_with_its_roadmap_framework(
 
 def test_the_default_framework_file_loads(frameworks_dir: Path) -> None:
     assert load_framework(frameworks_dir / f"{OTHER}.yaml").factors[0].id == "listening"
+
+
+def test_the_unit_report_compares_only_with_a_round_on_its_framework(
+        world: World, db: Session, app: FastAPI) -> None:
+    from reports.unit_report import build_unit_report
+
+    unit = world.units[0]
+    gaps = roadmap.gaps(world.other, roadmap.round_scores(
+        db, world.other, world.second, [unit.id]).get(unit.id),
+        roadmap.targets(db, world.second.id, [unit.id])[unit.id])
+    roadmap.propose_actions(db, unit, world.other, gaps)
+    db.commit()
+    # The earlier round is on another framework: not "the previous round" of this one.
+    report = build_unit_report(db, app.state.registry, world.second, unit, min_votes=3)
+    assert report.previous_round_name is None
+    assert [a.text["en"] for a in report.actions] == ["Raise."]
+    # The default framework's report lists none of the other framework's actions.
+    report = build_unit_report(db, app.state.registry, world.first, unit, min_votes=3)
+    assert report.actions == () and "alpha-up" not in str(report)
