@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import roadmap, services
+from assessment import org_frameworks, roadmap, services
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Action as PlannedAction
@@ -44,9 +44,17 @@ def _plan(request: Request, session: SessionDep, t: Translator, registry: Regist
     organisation = session.get(services.Organisation, unit.organisation_id)
     assert organisation is not None
     framework: Framework | None = None
+    rounds = services.list_rounds(session, organisation)
+    # Targets are per round, so a round decides the framework: with rounds on several
+    # frameworks, each option names its framework.
+    options = org_frameworks.choices(session, registry, organisation, rounds)
+    names = {choice.id: t.text(choice.framework.name) for choice in options}
     values: dict[str, Any] = {
         "unit": unit, "organisation": organisation, "round": round_,
-        "rounds": services.list_rounds(session, organisation), "errors": errors or {},
+        "rounds": rounds, "errors": errors or {},
+        "round_frameworks": {rid: names[fid] for rid, fid in
+                             org_frameworks.framework_ids(session, rounds).items()}
+        if len(options) > 1 else {},
         "posted": posted or {}, "status_labels": {
             ActionStatus.planned.value: t.gettext("Planned"),
             ActionStatus.in_progress.value: t.gettext("In progress"),

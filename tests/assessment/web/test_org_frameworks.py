@@ -170,6 +170,9 @@ def test_the_roadmap_report_prints_no_other_frameworks_action_ids(
     assert "Raise." in plan.get_text() and "alpha-up" not in plan.get_text()
     plan = _page(client, f"/units/{world.units[0].id}/plan?round={world.first.id}")
     assert "Raise." not in plan.get_text()
+    assert [o.get_text() for o in plan.select("#plan-round option")] == [
+        "Kevät 2026 (Social media maturity: eight success factors)",
+        "Syksy 2026 (Three-stage framework)"]
     # The actions export per framework.
     csv = client.get(f"/organisations/{world.organisation.id}/export/actions.csv"
                      f"?framework={OTHER}").content.decode("utf-8-sig")
