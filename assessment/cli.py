@@ -44,6 +44,13 @@ app.add_typer(report_app, name="report")
 DEFAULT_FRAMEWORK = "some-maturity"
 
 
+def _registry(settings: Settings) -> FrameworkRegistry:
+    """The shipped and the published frameworks."""
+    from assessment.framework_library import load_registry
+
+    return load_registry(settings.frameworks_dir, settings.published_frameworks_dir)
+
+
 def _engine(settings: Settings) -> Engine:
     return create_db_engine(settings.database_url,
                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -61,7 +68,7 @@ def serve(
 
     settings = Settings()
     try:  # refuse to start on an invalid framework file, with the file's problems
-        FrameworkRegistry.from_directories([settings.frameworks_dir])
+        _registry(settings)
     except FrameworkFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None
@@ -108,7 +115,7 @@ def demo(
     from assessment.models import Role, User
 
     settings = Settings()
-    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    registry = _registry(settings)
     password = (settings.demo_password.get_secret_value() if settings.demo_password
                 else secrets.token_urlsafe(9))
     engine = _engine(settings)
@@ -180,7 +187,7 @@ def import_command(
 
     settings = Settings()
     try:
-        registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+        registry = _registry(settings)
         data = parse_file(file.read_bytes())
     except (FrameworkFileError, InvalidImportFile) as exc:
         typer.echo(f"{file}: {exc}" if isinstance(exc, InvalidImportFile) else str(exc),
@@ -259,7 +266,7 @@ def _write_report(language: str | None, output: Path, gather: Gather) -> None:
     if language not in LANGUAGES:
         typer.echo(f"error: the language is one of {', '.join(LANGUAGES)}", err=True)
         raise typer.Exit(code=2)
-    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    registry = _registry(settings)
     engine = _engine(settings)
     upgrade(engine)
     try:
@@ -381,6 +388,52 @@ def openapi() -> None:
     from assessment.web.api.app import openapi_text
 
     typer.echo(openapi_text(), nl=False)
+@framework_app.command("import")
+def framework_import(
+    file: Annotated[Path, typer.Argument(help="A framework workbook (.xlsx).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="The framework file to write (default: FILE with .yaml).")] = None,
+) -> None:
+    """Read a framework workbook and write it as a framework file (YAML): every problem is
+    printed with its sheet, row and column (exit 1) and nothing is written."""
+    from assessment.framework_workbook import WorkbookError, framework_from_workbook, framework_yaml
+
+    target = output or file.with_suffix(".yaml")
+    try:
+        framework = framework_from_workbook(file.read_bytes(), str(file))
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(code=1) from None
+    except WorkbookError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    target.write_text(framework_yaml(framework, comment=f"Imported from {file.name}"),
+                      encoding="utf-8")
+    typer.echo(f"{target}: {summary(framework)}")
+
+
+@framework_app.command("export")
+def framework_export(
+    framework_id: Annotated[str, typer.Argument(help="The framework's id.")],
+    file: Annotated[Path, typer.Argument(help="The workbook to write (.xlsx).")],
+    version: Annotated[str | None, typer.Option(
+        "--version", help="An earlier version (default: the current one).")] = None,
+) -> None:
+    """Write a framework (the current version, or --version) as a workbook to edit in Excel
+    and read back with `maturity framework import`."""
+    from assessment.framework_workbook import workbook_bytes
+
+    registry = _registry(Settings())
+    found = [f for f in registry.versions(framework_id)
+             if version is None or f.version == version]
+    if not found:
+        known = ", ".join(f"{f.id} {f.version}" for f in registry.current)
+        typer.echo(f"error: no framework {framework_id}" + (f" version {version}" if version
+                                                           else "") + f" (known: {known})",
+                   err=True)
+        raise typer.Exit(code=1)
+    file.write_bytes(workbook_bytes(found[0]))
+    typer.echo(f"{file}: {summary(found[0])}")
 
 
 @framework_app.command("schema")

@@ -3,7 +3,8 @@ across rounds. Units are compared on their measured scores (see `roadmap.round_s
 
 The organisation's score for a factor is the mean of its measured units' scores; its
 **weakest link** is the lowest unit score. Rounds pinned to different framework versions are
-compared only on the factors whose ids they share with the newest round.
+compared only on the factors whose ids they share with the newest round; rounds on another
+framework are never compared (see `assessment.org_frameworks`).
 The number of queries does not depend on the number of units.
 """
 
@@ -16,7 +17,7 @@ from functools import partial
 
 from sqlmodel import Session
 
-from assessment import roadmap, services
+from assessment import org_frameworks, roadmap, services
 from assessment.framework import Factor, Framework, FrameworkRegistry
 from assessment.models import Organisation, Round, Unit, id_of
 from assessment.roadmap import UnitScores
@@ -164,10 +165,17 @@ def _round_points(scores: dict[int, UnitScores], factor_ids: Sequence[str]) -> P
 
 def trends(session: Session, registry: FrameworkRegistry, organisation: Organisation,
            root_id: int | None = None, *,
-           tree: Sequence[services.TreeUnit] | None = None) -> Trends:
-    """Per factor, the organisation's average and weakest link in every round, and each
-    unit's score; rounds on other framework versions count only for the shared factors."""
+           tree: Sequence[services.TreeUnit] | None = None,
+           framework_id: str | None = None) -> Trends:
+    """Per factor, the organisation's average and weakest link in every round on one
+    framework (`framework_id`, by default the newest round's), and each unit's score; rounds
+    on other versions of it count only for the shared factors. Rounds on another framework
+    never count: a factor id two frameworks share is not the same factor."""
     rounds = services.list_rounds(session, organisation)
+    if rounds:
+        ids = org_frameworks.framework_ids(session, rounds)
+        wanted_id = framework_id or ids[id_of(rounds[-1])]
+        rounds = [r for r in rounds if ids[id_of(r)] == wanted_id]
     units = subtree(session, organisation, root_id, tree=tree)
     unit_ids = [id_of(item.unit) for item in units]
     if not rounds:

@@ -103,6 +103,8 @@ class OrganisationData(_Strict):
 
     name: Name
     created_at: When
+    # The framework its roadmap speaks, when chosen (files of earlier versions have none).
+    roadmap_framework_id: Ident | None = None
 
 
 class FrameworkVersionData(_Strict):
@@ -489,8 +491,9 @@ class _Exporter:
                           created_at=_utc(item.unit.created_at)) for item in self.tree]
         return OrganisationFile(
             format=FORMAT, schema_version=SCHEMA_VERSION,
-            organisation=OrganisationData(name=self.organisation.name,
-                                          created_at=_utc(self.organisation.created_at)),
+            organisation=OrganisationData(
+                name=self.organisation.name, created_at=_utc(self.organisation.created_at),
+                roadmap_framework_id=self.organisation.roadmap_framework_id),
             framework_versions=[
                 FrameworkVersionData(framework_id=v.framework_id, version=v.version,
                                      content_hash=v.content_hash,
@@ -1010,7 +1013,8 @@ class _Importer:
     def run(self) -> Organisation:
         data = self.data
         organisation = Organisation(name=data.organisation.name,
-                                    created_at=_stored(data.organisation.created_at))
+                                    created_at=_stored(data.organisation.created_at),
+                                    roadmap_framework_id=data.organisation.roadmap_framework_id)
         self.add_all([organisation])
         versions = {v.content_hash: self.framework_version(v) for v in data.framework_versions}
         for unit in data.units:

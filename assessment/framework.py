@@ -407,6 +407,12 @@ class FrameworkRegistry:
         archived = sorted(p for d in directories for p in (d / ARCHIVE).glob("*.y*ml"))
         return cls([load_framework(p) for p in files], [load_framework(p) for p in archived])
 
+    def take_over(self, other: FrameworkRegistry) -> None:
+        """Use another registry's frameworks from now on (after a framework was published);
+        every version known before stays known."""
+        self._by_hash = {**self._by_hash, **other._by_hash}
+        self._current = dict(other._current)
+
     @property
     def current(self) -> list[Framework]:
         """The frameworks as the files define them now."""

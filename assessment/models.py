@@ -74,6 +74,9 @@ class Organisation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=NAME_MAX)
     created_at: datetime = Field(default_factory=utcnow)
+    # The framework (id) its roadmap, gates and targets speak; None: the framework of its
+    # newest round, or the default framework (`assessment.org_frameworks`).
+    roadmap_framework_id: str | None = Field(default=None, max_length=64)
 
 
 class Unit(SQLModel, table=True):

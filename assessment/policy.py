@@ -113,6 +113,9 @@ _SITE: dict[tuple[str, Action], str] = {
     ("site", Action.write): "admin",
     ("users", Action.read): "admin",
     ("users", Action.write): "admin",
+    # Framework files: every version, and publishing a new one from a file or workbook.
+    ("frameworks", Action.read): "admin",
+    ("frameworks", Action.write): "admin",
 }
 
 

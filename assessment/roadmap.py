@@ -22,7 +22,7 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from assessment import services
+from assessment import org_frameworks, services
 from assessment.framework import Action as FrameworkAction
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.models import (
@@ -630,6 +630,19 @@ def _library(action: Action, framework: Framework, earlier: Sequence[Framework],
     return None
 
 
+def belongs_to(action: Action, framework: Framework,
+               versions: Sequence[Framework] = ()) -> bool:
+    """Whether a planned action is one of this framework's: its factor is the framework's
+    and, when it was proposed from a library, the library action is in the framework (or
+    one of its `versions`). A factor id that two frameworks share is not enough."""
+    if action.factor_id not in {f.id for f in framework.factors}:
+        return False
+    if not action.library_id:
+        return True
+    return any(found[0].id == framework.id
+               for found in [_library(action, framework, versions)] if found)
+
+
 def library_action(action: Action, framework: Framework,
                    earlier: Sequence[Framework] = ()) -> FrameworkAction | None:
     """The framework action a planned action came from: looked up in `framework`, then in
@@ -780,10 +793,15 @@ class PhaseProgress:
 
 
 def roadmap(session: Session, registry: FrameworkRegistry,
-            organisation: Organisation) -> list[PhaseProgress]:
+            organisation: Organisation, framework_id: str | None = None,
+            ) -> list[PhaseProgress]:
     """Every phase with its units' planned targets and latest measured stages, and whether
     its gates hold. The planning round of a unit is the latest round with targets for it;
-    its latest measurement is the latest round in which it has a score."""
+    its latest measurement is the latest round in which it has a score. Only the rounds on
+    the roadmap's framework count (`framework_id`, by default the one the organisation's
+    roadmap speaks): another framework's stages never decide a gate."""
+    if framework_id is None:
+        framework_id = org_frameworks.roadmap_choice(session, registry, organisation).id
     org_id = id_of(organisation)
     ordered = _phases(session, org_id)
     phase_ids = [id_of(p) for p in ordered]
@@ -799,7 +817,8 @@ def roadmap(session: Session, registry: FrameworkRegistry,
                              .order_by(col(Gate.id))):
         gates[gate.phase_id].append(gate)
 
-    rounds = services.list_rounds(session, organisation) if unit_ids else []
+    rounds = (org_frameworks.rounds_on(session, services.list_rounds(session, organisation),
+                                       framework_id) if unit_ids else [])
     measured = rounds_scores(session, [(r, services.round_framework(session, registry, r)[0])
                                        for r in rounds], unit_ids)
     scores = {id_of(r): found for r, found in zip(rounds, measured, strict=True)}

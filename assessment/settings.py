@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         description="Directory of framework files (*.yaml) offered for new rounds; "
         "defaults to the frameworks shipped with the app.",
     )
+    published_frameworks_dir: Path | None = Field(
+        default=Path("./published-frameworks"),
+        description="Directory where administrators' published frameworks are kept (created "
+        "on the first publication); a framework there replaces the shipped one of the same "
+        "id for new rounds. Empty: publishing is off.",
+    )
     default_language: Language = Field(
         default="fi",
         description="UI language when neither the language cookie nor the browser's "
@@ -96,6 +102,11 @@ class Settings(BaseSettings):
         default="info", description="Log level of `maturity serve`."
     )
 
+
+    @field_validator("published_frameworks_dir", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -116,8 +116,10 @@ def build_brief(session: Session, registry: FrameworkRegistry, organisation: Org
     root_id = id_of(root) if root else None
     overview = (dashboard.round_overview(session, registry, organisation, round_, root_id,
                                          tree=tree) if round_ is not None else None)
-    trends = dashboard.trends(session, registry, organisation, root_id, tree=tree)
     version = services.round_framework(session, registry, round_)[1] if round_ else None
+    # The trends of the round's framework only: another framework's rounds never compare.
+    trends = dashboard.trends(session, registry, organisation, root_id, tree=tree,
+                              framework_id=version.framework_id if version else None)
     return LeadershipBrief(
         organisation_name=organisation.name, root_name=root.name if root else None,
         generated_at=now or utcnow(), round_name=round_.name if round_ else None,

@@ -17,7 +17,7 @@ from decimal import Decimal
 from jinja2 import Environment
 from sqlmodel import Session
 
-from assessment import dashboard, roadmap, services
+from assessment import dashboard, org_frameworks, roadmap
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import ActionStatus, Organisation, PhaseKind, id_of, utcnow
@@ -251,7 +251,10 @@ def _action_items(session: Session, framework: Framework, organisation_id: int,
     names = {u.unit_id: u.name for u in units}
     position = {u.unit_id: i for i, u in enumerate(units)}
     order = {f.id: i for i, f in enumerate(framework.factors)}
-    found = roadmap.actions(session, organisation_id, list(names))
+    # Only the actions of the roadmap's framework (another framework's actions belong to
+    # its own plan, and its texts are not this framework's).
+    found = [a for a in roadmap.actions(session, organisation_id, list(names))
+             if roadmap.belongs_to(a, framework, earlier)]
     found.sort(key=lambda a: (position[a.unit_id], order.get(a.factor_id, len(order)),
                               a.position, a.id or 0))
     return tuple(ActionItem(
@@ -284,8 +287,9 @@ def build_roadmap_report(session: Session, registry: FrameworkRegistry,
                          ) -> RoadmapReport:
     """Gather everything the roadmap report shows for the organisation."""
     org_id = id_of(organisation)
-    rounds = services.list_rounds(session, organisation)
-    progress = roadmap.roadmap(session, registry, organisation)
+    choice = org_frameworks.roadmap_choice(session, registry, organisation)
+    rounds = list(choice.rounds)  # only the rounds on the roadmap's framework
+    progress = roadmap.roadmap(session, registry, organisation, choice.id)
     if rounds:
         overview = dashboard.round_overview(session, registry, organisation, rounds[-1])
         framework = overview.framework
@@ -298,7 +302,7 @@ def build_roadmap_report(session: Session, registry: FrameworkRegistry,
              for f in framework.factors})
             for item in overview.units)
     else:
-        framework, standings, appendix = registry.current[0], (), ()
+        framework, standings, appendix = choice.framework, (), ()
     waves = iter(range(1, len(progress) + 1))
     earlier = registry.versions(framework.id)
     phases = tuple(_section(session, framework, org_id, item,

@@ -159,16 +159,26 @@ def _stage_change(t: Translator, framework: Framework | None, action: Action) ->
 
 
 def actions_table(session: Session, registry: FrameworkRegistry, organisation: Organisation,
-                  t: Translator) -> Table:
-    """The organisation's actions by unit and factor, with the framework texts of the newest
-    round that has the factor (else the app's current frameworks)."""
+                  t: Translator, framework_id: str | None = None) -> Table:
+    """The organisation's actions by unit and factor, with the texts of the framework each
+    came from: the one whose library holds a proposed action, else the newest round's that
+    has the factor (else the app's current frameworks). With `framework_id`, only that
+    framework's actions (`roadmap.belongs_to`)."""
     frameworks = [services.round_framework(session, registry, r)[0]
                   for r in reversed(services.list_rounds(session, organisation))]
     frameworks += registry.current
+    if framework_id is not None:
+        frameworks = [f for f in frameworks if f.id == framework_id] \
+            + registry.versions(framework_id)
 
-    def framework_of(factor_id: str) -> Framework | None:
-        return next((fw for fw in frameworks if any(f.id == factor_id for f in fw.factors)),
-                    None)
+    def framework_of(action: Action) -> Framework | None:
+        if action.library_id:
+            proposed = next((fw for fw in frameworks if roadmap.library_action(action, fw)),
+                            None)
+            if proposed is not None:
+                return proposed
+        return next((fw for fw in frameworks
+                     if any(f.id == action.factor_id for f in fw.factors)), None)
 
     tree = services.unit_tree(session, organisation)
     order = {item.unit.id: i for i, item in enumerate(tree)}
@@ -177,7 +187,10 @@ def actions_table(session: Session, registry: FrameworkRegistry, organisation: O
     for action in sorted(roadmap.actions(session, id_of(organisation)),
                          key=lambda a: (order.get(a.unit_id, len(order)), a.factor_id,
                                         a.position, a.id or 0)):
-        framework = framework_of(action.factor_id)
+        framework = framework_of(action)
+        if framework_id is not None and (framework is None or not roadmap.belongs_to(
+                action, framework, frameworks)):
+            continue
         factor = t.text(framework.factor(action.factor_id).name) if framework else \
             action.factor_id
         text = roadmap.action_text(action, framework, t.language, frameworks) if framework \

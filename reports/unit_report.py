@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from jinja2 import Environment
 from sqlmodel import Session
 
-from assessment import roadmap, services, workshops
+from assessment import org_frameworks, roadmap, services, workshops
 from assessment.framework import Factor, Framework, FrameworkRegistry, Question
 from assessment.i18n import Translator
 from assessment.models import (
@@ -204,9 +204,12 @@ def _votes(session: Session, framework: Framework, view: services.AssessmentView
 
 def _previous(session: Session, registry: FrameworkRegistry, organisation: Organisation,
               round_: Round, unit: Unit) -> tuple[str | None, dict[str, Decimal | None]]:
-    """The latest earlier round in which the unit has a score, and its scores by factor."""
+    """The latest earlier round on the same framework in which the unit has a score, and
+    its scores by factor (another framework's factors are not these, even by id)."""
     rounds = services.list_rounds(session, organisation)
     earlier = rounds[:[r.id for r in rounds].index(round_.id)]
+    same = org_frameworks.framework_ids(session, [*earlier, round_])
+    earlier = [r for r in earlier if same[id_of(r)] == same[id_of(round_)]]
     for candidate in reversed(earlier):
         framework = services.round_framework(session, registry, candidate)[0]
         measured = roadmap.round_scores(session, framework, candidate, [id_of(unit)])
@@ -231,7 +234,8 @@ def _averages(session: Session, framework: Framework,
 
 def _actions(session: Session, framework: Framework, unit: Unit,
              earlier: list[Framework]) -> tuple[ActionItem, ...]:
-    found = roadmap.actions(session, unit.organisation_id, [id_of(unit)])
+    found = [a for a in roadmap.actions(session, unit.organisation_id, [id_of(unit)])
+             if roadmap.belongs_to(a, framework, earlier)]
     order = {f.id: i for i, f in enumerate(framework.factors)}
     found.sort(key=lambda a: (order.get(a.factor_id, len(order)), a.position, a.id or 0))
     return tuple(ActionItem(

@@ -76,6 +76,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for a test app, ignoring any .env file."""
     return Settings(_env_file=None, database_url=database_url,  # type: ignore[call-arg]
                     frameworks_dir=overrides.pop("frameworks_dir", FRAMEWORKS),
+                    published_frameworks_dir=overrides.pop("published_frameworks_dir", None),
                     secret_key=overrides.pop("secret_key", TEST_SECRET), **overrides)
 
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from assessment.db import create_db_engine
-from assessment.framework import FrameworkRegistry
+from assessment.framework_library import PublishedFrameworks, load_registry
 from assessment.i18n import Catalogues
 from assessment.resources import data_dir
 from assessment.services import N_
@@ -41,6 +41,7 @@ from assessment.web.routes import (
     users,
     workshops,
 )
+from assessment.web.routes import frameworks as framework_routes
 from assessment.web.security import SecurityMiddleware
 from reports.jobs import ReportJobs
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not (STATIC_DIR / "vendor" / asset).exists():
             raise MissingAssetsError(f"{asset} is missing from assessment/static/vendor: "
                                      "run scripts/fetch-assets.sh (the README's commands do)")
-    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    registry = load_registry(settings.frameworks_dir, settings.published_frameworks_dir)
     if not registry.current:
         raise RuntimeError(f"no framework files (*.yaml) in {settings.frameworks_dir}")
     engine = create_db_engine(settings.database_url,
@@ -73,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
+    app.state.published = PublishedFrameworks(registry, settings.frameworks_dir,
+                                               settings.published_frameworks_dir)
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
@@ -82,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router, tokens.router):
+                   dashboard.router, tokens.router, framework_routes.router):
         app.include_router(router)
     app.mount(API_PREFIX, create_api(settings, engine, registry))
     errors.install(app)

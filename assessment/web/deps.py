@@ -29,8 +29,9 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_registry(request: Request) -> FrameworkRegistry:
-    """The app's framework registry."""
-    registry: FrameworkRegistry = request.app.state.registry
+    """The app's framework registry (with any framework published since, also by another
+    app process)."""
+    registry: FrameworkRegistry = request.app.state.published.refresh()
     return registry
 
 

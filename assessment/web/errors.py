@@ -49,6 +49,8 @@ def error_page(request: Request, status: int, detail: str | None = None,
     title, text = MESSAGES.get(status, (N_("Something went wrong"), N_("Please try again.")))
     if status == 403 and detail == "csrf":
         title, text = CSRF_MESSAGE
+    if status == 413 and request.url.path == "/frameworks":
+        text = N_("A framework workbook or file is at most 5 MB. Nothing was published.")
     if message:
         text = message
     pages = request.app.state.pages

@@ -21,6 +21,14 @@ PARTICIPANT_COOKIE_PREFIX = "wp"
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
+# Routes that take a file: their own, larger limit (a framework workbook is at most 5 MB,
+# plus the form around it).
+UPLOAD_LIMITS = {"/frameworks": 5 * 1024 * 1024 + 64 * 1024}
+
+
+def body_limit(path: str) -> int:
+    """The largest request body the path takes."""
+    return UPLOAD_LIMITS.get(path, MAX_BODY_BYTES)
 # Inline styles stay allowed because matplotlib's inline SVG charts carry style attributes;
 # scripts come only from this site (htmx), never inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' "
@@ -76,17 +84,19 @@ class SecurityMiddleware:
             await send(message)
 
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        limit = body_limit(scope.get("path", ""))
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(request, scope, receive, send_with_headers)
             return
-        await self._guarded(request, scope, receive, send_with_headers)
+        await self._guarded(request, scope, receive, send_with_headers, limit)
 
     async def _guarded(self, request: Request, scope: Scope, receive: Receive,
-                       send_with_headers: Callable[[Message], Awaitable[None]]) -> None:
+                       send_with_headers: Callable[[Message], Awaitable[None]],
+                       most: int) -> None:
         """Run the app; a body over the limit gets 413 and an unhandled error the 500 page
         (both with the headers) in place of anything the app said."""
         started = False
-        limit = _Limit(receive)
+        limit = _Limit(receive, most)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -139,10 +149,11 @@ def _secured(headers: list[tuple[bytes, bytes]], *, private: bool,
 
 
 class _Limit:
-    """The request body, refused once it grows over MAX_BODY_BYTES (chunked bodies too)."""
+    """The request body, refused once it grows over its limit (chunked bodies too)."""
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, most: int = MAX_BODY_BYTES) -> None:
         self._receive = receive
+        self.most = most
         self.total = 0
         self.exceeded = False
 
@@ -150,7 +161,7 @@ class _Limit:
         message = await self._receive()
         if message["type"] == "http.request":
             self.total += len(message.get("body", b""))
-            if self.total > MAX_BODY_BYTES:
+            if self.total > self.most:
                 self.exceeded = True
                 raise BodyTooLarge
         return message

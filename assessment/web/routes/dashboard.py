@@ -5,6 +5,7 @@ leadership brief, the dashboard as a PDF built in the background."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,9 +14,9 @@ from markupsafe import Markup
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import dashboard, report_jobs, roadmap, services
+from assessment import dashboard, org_frameworks, report_jobs, roadmap, services
 from assessment.dashboard import MAX_COMPARED_UNITS, RoundOverview, Trends
-from assessment.framework import Framework
+from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
 from assessment.models import Organisation, Round, Unit, id_of
 from assessment.policy import Action
@@ -36,6 +37,7 @@ from reports.leadership import Line
 router = APIRouter()
 Raw = Annotated[str | None, Query()]
 RoundParam = Annotated[str | None, Query(alias="round")]
+FrameworkParam = Annotated[str | None, Query(alias="framework")]
 
 
 def pick_round(rounds: Sequence[Round], raw: str | None) -> Round | None:
@@ -46,6 +48,39 @@ def pick_round(rounds: Sequence[Round], raw: str | None) -> Round | None:
     if chosen is None:
         raise HTTPException(status_code=404)
     return chosen
+
+
+@dataclass(frozen=True)
+class FrameworkPick:
+    """The framework a leadership view shows, the organisation's frameworks to choose from,
+    and the round shown (the one asked for, else the newest on the framework)."""
+
+    choice: org_frameworks.FrameworkChoice
+    options: list[org_frameworks.FrameworkChoice]
+    round: Round | None
+
+    @property
+    def rounds(self) -> list[Round]:
+        """The rounds on the framework, oldest first."""
+        return list(self.choice.rounds)
+
+
+def pick_framework(session: Session, registry: FrameworkRegistry, organisation: Organisation,
+                   rounds: Sequence[Round], raw_framework: str | None,
+                   raw_round: str | None) -> FrameworkPick:
+    """The framework asked for (`?framework=ID`; a round asked for decides it), else that of
+    the newest round; an unknown framework or another organisation's round is a 404."""
+    options = org_frameworks.choices(session, registry, organisation, rounds)
+    if raw_round is not None and raw_round.strip():
+        round_ = pick_round(rounds, raw_round)
+        assert round_ is not None
+        framework_id = org_frameworks.framework_ids(session, [round_])[id_of(round_)]
+        choice = next(c for c in options if c.id == framework_id)
+        return FrameworkPick(choice, options, round_)
+    found = org_frameworks.pick(options, raw_framework)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return FrameworkPick(found, options, found.rounds[-1] if found.rounds else None)
 
 
 def pick_unit(tree: Sequence[services.TreeUnit], raw: str | None) -> Unit | None:
@@ -82,26 +117,31 @@ def _heat_cells(session: Session, t: Translator, overview: RoundOverview) -> dic
 @router.get("/organisations/{organisation_id}/dashboard")
 def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
                    registry: RegistryDep, organisation: DashboardRead,
-                   chosen_round: RoundParam = None, unit: Raw = None) -> Response:
-    """Units by factor in a round (the newest unless one is chosen), for the whole
-    organisation or the sub-tree under one unit, with trends and rollout progress."""
+                   chosen_round: RoundParam = None, unit: Raw = None,
+                   framework: FrameworkParam = None) -> Response:
+    """Units by factor in a round (the newest on the chosen framework unless one is chosen),
+    for the whole organisation or the sub-tree under one unit, with trends on that framework
+    and rollout progress."""
     org_id = id_of(organisation)
-    rounds = services.list_rounds(session, organisation)
     tree = services.unit_tree(session, organisation)
-    round_ = pick_round(rounds, chosen_round)
+    chosen = pick_framework(session, registry, organisation,
+                            services.list_rounds(session, organisation), framework,
+                            chosen_round)
+    rounds, round_ = chosen.rounds, chosen.round
     root = pick_unit(tree, unit)
     root_id = id_of(root) if root else None
     overview = (dashboard.round_overview(session, registry, organisation, round_, root_id,
                                          tree=tree)
                 if round_ is not None else None)
-    trends = dashboard.trends(session, registry, organisation, root_id, tree=tree)
+    trends = dashboard.trends(session, registry, organisation, root_id, tree=tree,
+                              framework_id=chosen.choice.id)
     phases = roadmap.roadmap(session, registry, organisation)
     measured = overview is not None and overview.measured_units > 0
     heat_cells = _heat_cells(session, t, overview) if overview is not None else {}
     viewer = request.state.viewer
     values: dict[str, Any] = {
         "organisation": organisation, "rounds": rounds, "round": round_, "tree": tree,
-        "root": root, "overview": overview,
+        "root": root, "overview": overview, "chosen": chosen,
         "heat_cells": heat_cells,
         "profile_svg": (leadership.profile_radar_svg(t, overview)
                         if overview is not None and measured else ""),
@@ -122,16 +162,20 @@ def show_dashboard(request: Request, session: SessionDep, t: TranslatorDep,
 @router.get("/organisations/{organisation_id}/dashboard/factors/{factor_id}")
 def show_factor_units(request: Request, session: SessionDep, t: TranslatorDep,
                       registry: RegistryDep, organisation: DashboardRead, factor_id: str,
-                      unit: Raw = None) -> Response:
-    """Every unit's score for one factor in each round, for the whole organisation or a
-    sub-tree: the dashboard loads the table when its "Every unit by round" is opened."""
+                      unit: Raw = None, framework: FrameworkParam = None) -> Response:
+    """Every unit's score for one factor in each round on the framework, for the whole
+    organisation or a sub-tree: the dashboard loads the table when its "Every unit by round"
+    is opened."""
     tree = services.unit_tree(session, organisation)
     root = pick_unit(tree, unit)
-    trends = dashboard.trends(session, registry, organisation, id_of(root) if root else None)
+    chosen = pick_framework(session, registry, organisation,
+                            services.list_rounds(session, organisation), framework, None)
+    trends = dashboard.trends(session, registry, organisation, id_of(root) if root else None,
+                              framework_id=chosen.choice.id)
     if trends.framework is None or factor_id not in trends.factors:
         raise HTTPException(status_code=404)
     values: dict[str, Any] = {
-        "organisation": organisation, "root": root, "trends": trends,
+        "organisation": organisation, "root": root, "trends": trends, "chosen": chosen,
         "factor": trends.framework.factor(factor_id), "points": trends.factors[factor_id],
         "can_open_organisation": may(request.state.viewer, "organisation", Action.read,
                                      id_of(organisation)),
@@ -173,12 +217,15 @@ def compare_units(request: Request, session: SessionDep, t: TranslatorDep,
                   registry: RegistryDep, organisation: DashboardRead,
                   chosen_round: RoundParam = None,
                   units: Annotated[list[str] | None, Query()] = None,
-                  average: Raw = None) -> Response:
-    """Up to MAX_COMPARED_UNITS units on one radar in a round, optionally with the
-    organisation's average; more units re-show the form with a message (422)."""
-    rounds = services.list_rounds(session, organisation)
+                  average: Raw = None, framework: FrameworkParam = None) -> Response:
+    """Up to MAX_COMPARED_UNITS units on one radar in a round (of the chosen framework),
+    optionally with the organisation's average; more units re-show the form with a message
+    (422)."""
     tree = services.unit_tree(session, organisation)
-    round_ = pick_round(rounds, chosen_round)
+    chosen_framework = pick_framework(session, registry, organisation,
+                                      services.list_rounds(session, organisation), framework,
+                                      chosen_round)
+    rounds, round_ = chosen_framework.rounds, chosen_framework.round
     chosen = _compared_ids(tree, units or [])
     with_average = bool(average)
     error = None
@@ -200,6 +247,7 @@ def compare_units(request: Request, session: SessionDep, t: TranslatorDep,
     values: dict[str, Any] = {
         "organisation": organisation, "rounds": rounds, "round": round_, "tree": tree,
         "chosen": chosen, "with_average": with_average, "error": error,
+        "chosen_framework": chosen_framework,
         "max_units": MAX_COMPARED_UNITS, "overview": overview, "compared": compared,
         "unmeasured": [u for u in compared if overview and id_of(u) not in overview.scores],
         "radar_svg": radar,
@@ -219,13 +267,17 @@ def _measured_rounds(trends: Trends, unit_id: int) -> list[Round]:
 
 @router.get("/units/{unit_id}/trend")
 def show_unit_trend(request: Request, session: SessionDep, t: TranslatorDep,
-                    registry: RegistryDep, unit: UnitRead) -> Response:
-    """The unit's score per factor in each round beside the organisation's average and
-    weakest link, and a radar of the unit against the average in its latest measured round."""
+                    registry: RegistryDep, unit: UnitRead,
+                    framework: FrameworkParam = None) -> Response:
+    """The unit's score per factor in each round (on the chosen framework) beside the
+    organisation's average and weakest link, and a radar of the unit against the average in
+    its latest measured round."""
     organisation = session.get(Organisation, unit.organisation_id)
     assert organisation is not None  # guaranteed by the foreign key
     unit_id = id_of(unit)
-    trends = dashboard.trends(session, registry, organisation)
+    chosen = pick_framework(session, registry, organisation,
+                            services.list_rounds(session, organisation), framework, None)
+    trends = dashboard.trends(session, registry, organisation, framework_id=chosen.choice.id)
     measured = _measured_rounds(trends, unit_id)
     latest = None
     radar = ""
@@ -243,7 +295,7 @@ def show_unit_trend(request: Request, session: SessionDep, t: TranslatorDep,
     viewer = request.state.viewer
     values: dict[str, Any] = {
         "unit": unit, "organisation": organisation, "trends": trends, "measured": measured,
-        "latest": latest, "radar_svg": radar,
+        "latest": latest, "radar_svg": radar, "chosen": chosen,
         "trend_svgs": (leadership.unit_trend_svgs(t, trends, unit_id, unit.name)
                        if measured and len(trends.rounds) > 1 else {}),
         "notices": leadership.version_notices(session, registry, t, trends),

@@ -7,11 +7,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import accounts, exchange, services
+from assessment import accounts, exchange, org_frameworks, services
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import Organisation, Round, User, id_of
@@ -23,6 +23,9 @@ from assessment.web.access import (
 )
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.errors import PageError
+from assessment.web.routes.dashboard import (
+    FrameworkParam as FrameworkQuery,
+)
 from assessment.web.routes.dashboard import Raw, RoundParam, pick_round, pick_unit
 from assessment.web.security import client_address
 from reports import tables
@@ -100,8 +103,12 @@ def download_scores_xlsx(request: Request, session: SessionDep, registry: Regist
 
 def _actions_download(request: Request, session: Session, registry: FrameworkRegistry,
                       t: Translator, user: User, organisation: Organisation,
-                      extension: str) -> Response:
-    table = tables.actions_table(session, registry, organisation, t)
+                      extension: str, framework: str | None) -> Response:
+    chosen = (framework or "").strip() or None
+    if chosen is not None and chosen not in {
+            c.id for c in org_frameworks.choices(session, registry, organisation)}:
+        raise HTTPException(status_code=404)
+    table = tables.actions_table(session, registry, organisation, t, chosen)
     body = tables.to_csv(table, t) if extension == "csv" else tables.to_xlsx(table, t)
     org_id = organisation.id or 0
     filename = ascii_filename("actions", organisation.name, extension, f"organisation-{org_id}")
@@ -112,17 +119,22 @@ def _actions_download(request: Request, session: Session, registry: FrameworkReg
 @router.get("/organisations/{organisation_id}/export/actions.csv")
 def download_actions_csv(request: Request, session: SessionDep, registry: RegistryDep,
                          t: TranslatorDep, user: UserDep,
-                         organisation: OrganisationExport) -> Response:
-    """The organisation's actions as CSV."""
-    return _actions_download(request, session, registry, t, user, organisation, "csv")
+                         organisation: OrganisationExport,
+                         framework: FrameworkQuery = None) -> Response:
+    """The organisation's actions as CSV (with `?framework=ID`, that framework's only)."""
+    return _actions_download(request, session, registry, t, user, organisation, "csv",
+                             framework)
 
 
 @router.get("/organisations/{organisation_id}/export/actions.xlsx")
 def download_actions_xlsx(request: Request, session: SessionDep, registry: RegistryDep,
                           t: TranslatorDep, user: UserDep,
-                          organisation: OrganisationExport) -> Response:
-    """The organisation's actions as an Excel workbook."""
-    return _actions_download(request, session, registry, t, user, organisation, "xlsx")
+                          organisation: OrganisationExport,
+                          framework: FrameworkQuery = None) -> Response:
+    """The organisation's actions as an Excel workbook (with `?framework=ID`, that
+    framework's only)."""
+    return _actions_download(request, session, registry, t, user, organisation, "xlsx",
+                             framework)
 
 
 def _dashboard_download(request: Request, session: Session, registry: FrameworkRegistry,

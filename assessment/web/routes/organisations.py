@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from assessment import services
+from assessment import org_frameworks, services
 from assessment.models import Organisation, Role
 from assessment.policy import Action, Viewer
 from assessment.web.access import OrganisationRead, OrganisationWrite, SiteRead, SiteWrite, may
@@ -60,6 +60,7 @@ def _organisation_page(request: Request, session: SessionDep, t: TranslatorDep,
         "tree": services.unit_tree(session, organisation),
         "rounds": services.list_rounds(session, organisation),
         "frameworks": registry.current,
+        "framework_choices": org_frameworks.choices(session, registry, organisation),
         "can_edit": may(request.state.viewer, "organisation", Action.write, organisation.id or 0),
         "can_read_roadmap": may(request.state.viewer, "roadmap", Action.read,
                                 organisation.id or 0),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from assessment import accounts, roadmap, services
+from assessment import accounts, org_frameworks, roadmap, services
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Action as PlannedAction
@@ -52,9 +52,17 @@ def _plan(request: Request, session: SessionDep, t: Translator, registry: Regist
     organisation = session.get(services.Organisation, unit.organisation_id)
     assert organisation is not None
     framework: Framework | None = None
+    rounds = services.list_rounds(session, organisation)
+    # Targets are per round, so a round decides the framework: with rounds on several
+    # frameworks, each option names its framework.
+    options = org_frameworks.choices(session, registry, organisation, rounds)
+    names = {choice.id: t.text(choice.framework.name) for choice in options}
     values: dict[str, Any] = {
         "unit": unit, "organisation": organisation, "round": round_,
-        "rounds": services.list_rounds(session, organisation), "errors": errors or {},
+        "rounds": rounds, "errors": errors or {},
+        "round_frameworks": {rid: names[fid] for rid, fid in
+                             org_frameworks.framework_ids(session, rounds).items()}
+        if len(options) > 1 else {},
         "posted": posted or {}, "status_labels": {
             ActionStatus.planned.value: t.gettext("Planned"),
             ActionStatus.in_progress.value: t.gettext("In progress"),
@@ -71,15 +79,18 @@ def _plan(request: Request, session: SessionDep, t: Translator, registry: Regist
             id_of(unit))
         unit_targets = roadmap.targets(session, id_of(round_), [id_of(unit)])[id_of(unit)]
         grouped: dict[str, list[PlannedAction]] = defaultdict(list)
+        versions = registry.versions(framework.id)
         for planned in roadmap.actions(session, unit.organisation_id, [id_of(unit)]):
-            grouped[planned.factor_id].append(planned)
+            # Only this framework's actions: another framework's belong to its own rounds,
+            # also when the two share a factor id.
+            if roadmap.belongs_to(planned, framework, versions):
+                grouped[planned.factor_id].append(planned)
         values.update(
             framework=framework, measured=measured,
             gaps=list(zip(framework.factors, roadmap.gaps(framework, measured, unit_targets),
                           strict=True)),
             actions=grouped,
-            action_text=lambda a: roadmap.action_text(a, framework, t.language,
-                                                      registry.versions(framework.id)))
+            action_text=lambda a: roadmap.action_text(a, framework, t.language, versions))
     return request.app.state.pages.page(request, t, "plan.html", values, fragment=["content"],
                                         status=status)
 

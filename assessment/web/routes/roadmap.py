@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import roadmap, services
+from assessment import org_frameworks, roadmap, services
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import Organisation, Phase, PhaseKind, Round, Unit, id_of
@@ -27,11 +27,10 @@ Many = Annotated[list[str], Form()]
 
 
 def page_framework(session: Session, registry: FrameworkRegistry,
-                   rounds: list[Round]) -> Framework:
-    """The framework the planner speaks: the latest round's, else the registry's first."""
-    if rounds:
-        return services.round_framework(session, registry, rounds[-1])[0]
-    return registry.current[0]
+                   organisation: Organisation) -> Framework:
+    """The framework the planner speaks: the one the organisation chose for its roadmap,
+    else the newest round's, else the default framework."""
+    return org_frameworks.roadmap_framework(session, registry, organisation)
 
 
 def _latest_measured(session: Session, registry: FrameworkRegistry, rounds: list[Round],
@@ -61,14 +60,17 @@ def _roadmap_page(request: Request, session: Session, t: Translator,
                   form: dict[str, Any] | None = None, status: int = 200) -> Response:
     org_id = id_of(organisation)
     viewer = request.state.viewer
-    rounds = services.list_rounds(session, organisation)
+    choice = org_frameworks.roadmap_choice(session, registry, organisation)
+    rounds = list(choice.rounds)  # the rounds on the roadmap's framework
     unplanned = roadmap.unplanned_units(session, organisation)
     tree = services.unit_tree(session, organisation)
-    framework = page_framework(session, registry, rounds)
-    phases = roadmap.roadmap(session, registry, organisation)
+    framework = choice.framework
+    phases = roadmap.roadmap(session, registry, organisation, choice.id)
     values = {
         "organisation": organisation,
         "framework": framework,
+        "frameworks_offered": org_frameworks.offered(session, registry, organisation),
+        "framework_chosen": organisation.roadmap_framework_id is not None,
         "rounds": rounds,
         "phases": phases,
         "phase_scores": _phase_scores(t, framework, phases),
@@ -159,7 +161,7 @@ def create_phase(request: Request, session: SessionDep, t: TranslatorDep,
     data = roadmap.PhaseInput(kind, name, starts_on, ends_on, focus, notes)
 
     def change() -> Phase:
-        framework = page_framework(session, registry, services.list_rounds(session, organisation))
+        framework = org_frameworks.keep_roadmap_framework(session, registry, organisation)
         return roadmap.create_phase(session, organisation, framework, data)
 
     return _attempt(request, session, t, registry, organisation, change, scope="new",
@@ -178,7 +180,7 @@ def update_phase(request: Request, session: SessionDep, t: TranslatorDep,
     data = roadmap.PhaseInput(kind, name, starts_on, ends_on, focus, notes)
 
     def change() -> None:
-        framework = page_framework(session, registry, services.list_rounds(session, organisation))
+        framework = page_framework(session, registry, organisation)
         roadmap.update_phase(session, phase, framework, data)
 
     return _attempt(request, session, t, registry, organisation, change,
@@ -260,7 +262,7 @@ def set_gate(request: Request, session: SessionDep, t: TranslatorDep, registry: 
     organisation = _organisation(session, phase)
 
     def change() -> None:
-        framework = page_framework(session, registry, services.list_rounds(session, organisation))
+        framework = org_frameworks.keep_roadmap_framework(session, registry, organisation)
         roadmap.set_gate(session, phase, framework, gate_factor, gate_level)
 
     return _attempt(request, session, t, registry, organisation, change,
@@ -276,3 +278,15 @@ def remove_gate(request: Request, session: SessionDep, t: TranslatorDep,
     return _phase_attempt(request, session, t, registry, phase,
                           lambda: roadmap.remove_gate(session, phase, _number(gate_id)),
                           {"gate_id": gate_id}, section="-gates")
+
+
+@router.post("/organisations/{organisation_id}/roadmap/framework")
+def choose_roadmap_framework(request: Request, session: SessionDep, t: TranslatorDep,
+                             registry: RegistryDep, organisation: RoadmapWrite,
+                             roadmap_framework: Text = None) -> Response:
+    """Choose the framework the roadmap, its gates and targets speak."""
+    return _attempt(request, session, t, registry, organisation,
+                    lambda: org_frameworks.set_roadmap_framework(
+                        session, registry, organisation, roadmap_framework),
+                    scope="framework", values={"roadmap_framework": roadmap_framework},
+                    anchor="framework")

@@ -37,6 +37,8 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("account", "write"): [S, A, A, A, A, A],
     ("users", "read"): [S, A, F, F, F, F],
     ("users", "write"): [S, A, F, F, F, F],
+    ("frameworks", "read"): [S, A, F, F, F, F],
+    ("frameworks", "write"): [S, A, F, F, F, F],
     ("organisation", "read"): [S, A, A, A, F, N],
     ("organisation", "write"): [S, A, A, F, F, N],
     ("members", "read"): [S, A, A, F, F, N],
@@ -188,7 +190,8 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         "organisation_id": world["org"].id, "round_id": world["round"].id,  # type: ignore[attr-defined]
         "unit_id": world["units"][unit].id,  # type: ignore[index]
         "assessment_id": world["assessments"][unit].id,  # type: ignore[index]
-        "factor_id": framework.factors[0].id, "question_id": framework.factors[0].questions[0].id,
+        "factor_id": framework.factors[0].id, "framework_id": framework.id,
+        "question_id": framework.factors[0].questions[0].id,
         "token": world["token"], "workshop_id": world["workshop"].id,  # type: ignore[attr-defined]
         "code": world["workshop"].code, "need_id": 1,  # type: ignore[attr-defined]
         "participant_id": 999_999,  # no such seat: the rule is checked before the seat

@@ -144,7 +144,7 @@ def test_heatmap_shows_score_and_stage_and_marks_the_weakest(
     assert "3 of 4 units have results in this round." in text_of(page.select_one("#heatmap"))
     # Unit names open the unit's trend.
     link = page.select_one(f"#row-{units['M'].id} th a")
-    assert link["href"] == f"/units/{units['M'].id}/trend"
+    assert link["href"] == f"/units/{units['M'].id}/trend?framework=some-maturity"
     # The legend names every stage and the weakest marker.
     legend = text_of(page.select_one(".heat-legend"))
     assert "1 First steps" in legend and "5 Strategic" in legend and "▼ weakest" in legend
@@ -210,7 +210,8 @@ def test_trends_per_factor_with_average_and_weakest(leadership: TestClient,
                     ["Kevät 2026", "2.4 Ad hoc", "1.8 First steps"]]
     # Every unit by round is loaded when opened (htmx), or opened as a page (a link).
     details = figure.select_one("details.unit-trends")
-    url = f"/organisations/{world.organisation.id}/dashboard/factors/goals"
+    url = (f"/organisations/{world.organisation.id}/dashboard/factors/goals"
+           "?framework=some-maturity")
     assert details["data-hx-get"] == url and details["data-hx-trigger"] == "toggle once"
     assert details.select_one(f".unit-trends-body a[href='{url}']") is not None
     assert details.select_one("table") is None
@@ -224,7 +225,7 @@ def test_trends_per_factor_with_average_and_weakest(leadership: TestClient,
                  for tr in soup(response).select("table.unit-rounds tbody tr")}
         assert units == {"Asiakaspalvelu": ["2.0", "2.4"], "Chat": ["–", "1.8"],
                          "Markkinointi": ["3.0", "3.0"], "Viestintä": ["–", "–"]}
-    branch = soup(leadership.get(f"{url}?unit={world.units['A'].id}", headers=HX))
+    branch = soup(leadership.get(f"{url}&unit={world.units['A'].id}", headers=HX))
     assert [text_of(tr.th) for tr in branch.select("tbody tr")] == ["Asiakaspalvelu", "Chat"]
     assert leadership.get(url.replace("goals", "nonexistent")).status_code == 404
     assert page.select_one(".version-notice") is None
@@ -313,7 +314,8 @@ def test_unit_trend_beside_the_organisation(leadership: TestClient, world: World
                     ["Kevät 2026", "2.0 Ad hoc", "2.3 Ad hoc", "2.0 Ad hoc"]]
     assert page.select_one("#trend-listening svg[role=img]") is not None
     crumbs = page.select(".breadcrumbs a")
-    assert crumbs[-1]["href"] == f"/organisations/{world.organisation.id}/dashboard"
+    assert crumbs[-1]["href"] == (f"/organisations/{world.organisation.id}/dashboard"
+                                  "?framework=some-maturity")
     never = soup(leadership.get(f"/units/{world.units['V'].id}/trend"))
     assert "Viestintä has no results in any round yet." in text_of(never.select_one("#no-results"))
 
