@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    plans.router, roadmap.router, exports.router, reports.router,
                    dashboard.router, tokens.router, framework_routes.router):
         app.include_router(router)
-    app.mount(API_PREFIX, create_api(settings, engine, registry))
+    api = create_api(settings, engine, registry)
+    api.state.published = app.state.published  # a newly published version reaches the API too
+    app.mount(API_PREFIX, api)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=_error_page,
                        trusted_proxies=settings.proxy_networks())
