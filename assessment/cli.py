@@ -49,6 +49,15 @@ def _engine(settings: Settings) -> Engine:
                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
+def _registry(settings: Settings) -> FrameworkRegistry:
+    """The frameworks directory's files; an invalid file ends the command with its problems."""
+    try:
+        return FrameworkRegistry.from_directories([settings.frameworks_dir])
+    except FrameworkFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -108,7 +117,12 @@ def demo(
     from assessment.models import Role, User
 
     settings = Settings()
-    registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
+    registry = _registry(settings)
+    known = sorted(f.id for f in registry.current)
+    if framework_id not in known:
+        typer.echo(f"unknown framework {framework_id!r} in {settings.frameworks_dir}; "
+                   f"choose one with --framework: {', '.join(known) or '(none)'}", err=True)
+        raise typer.Exit(2)
     password = (settings.demo_password.get_secret_value() if settings.demo_password
                 else secrets.token_urlsafe(9))
     engine = _engine(settings)
