@@ -120,7 +120,11 @@ def test_an_answer_of_zero_is_saved_and_one_below_it_refused(samm_site: Site) ->
     assert stored is not None
     answers = services.own_answers(samm_site.db, stored)
     assert answers[question].level == 0
-    results = text_of(soup(samm_site.client.get(f"/assessments/{assessment}/results")))
+    results_page = soup(samm_site.client.get(f"/assessments/{assessment}/results"))
+    rows = results_page.select("table.scores tr.group-row th[scope=rowgroup]")
+    assert [text_of(r) for r in rows] == FUNCTIONS
+    assert [text_of(p) for p in results_page.select("p.group-name")] == FUNCTIONS
+    results = text_of(results_page)
     assert "Each answer is a stage: 0 = None, 3 = Mastered." in results
     assert "1.9 is still “Initial”" in results
 
