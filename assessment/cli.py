@@ -44,16 +44,21 @@ app.add_typer(report_app, name="report")
 DEFAULT_FRAMEWORK = "some-maturity"
 
 
-def _registry(settings: Settings) -> FrameworkRegistry:
-    """The shipped and the published frameworks."""
-    from assessment.framework_library import load_registry
-
-    return load_registry(settings.frameworks_dir, settings.published_frameworks_dir)
-
-
 def _engine(settings: Settings) -> Engine:
     return create_db_engine(settings.database_url,
                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def _registry(settings: Settings) -> FrameworkRegistry:
+    """The shipped and the published frameworks; an invalid file ends the command with its
+    problems."""
+    from assessment.framework_library import load_registry
+
+    try:
+        return load_registry(settings.frameworks_dir, settings.published_frameworks_dir)
+    except FrameworkFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -116,6 +121,11 @@ def demo(
 
     settings = Settings()
     registry = _registry(settings)
+    known = sorted(f.id for f in registry.current)
+    if framework_id not in known:
+        typer.echo(f"unknown framework {framework_id!r} in {settings.frameworks_dir}; "
+                   f"choose one with --framework: {', '.join(known) or '(none)'}", err=True)
+        raise typer.Exit(2)
     password = (settings.demo_password.get_secret_value() if settings.demo_password
                 else secrets.token_urlsafe(9))
     engine = _engine(settings)

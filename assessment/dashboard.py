@@ -95,8 +95,8 @@ def _summaries(framework: Framework, units: Sequence[Unit],
         per_stage = [0] * framework.stage_count
         for unit, _ in values:
             level = scores[id_of(unit)].stage(factor.id)
-            if level:
-                per_stage[level - 1] += 1
+            if level is not None and framework.is_level(level):
+                per_stage[level - framework.first_level] += 1
         lowest = min((v for _, v in values if v is not None), default=None)
         summaries.append(FactorSummary(
             factor, mean([v for _, v in values if v is not None]), lowest,

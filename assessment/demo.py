@@ -27,6 +27,7 @@ from assessment.models import (
 from assessment.workshops import StepKind
 
 DEMO_NAME = "Pohjolan Palvelu Oy (demo)"
+DEFAULT_FRAMEWORK = "some-maturity"  # the framework the demo's texts were written for
 ROUNDS = ("Syksy 2025", "Kevät 2026", "Syksy 2026")
 
 # (name, parent, starting stage per factor as a rough level, growth per round)
@@ -56,6 +57,8 @@ _NOTES = {
 
 
 # The spring workshop of the pilot unit: what its participants wrote as needs and expectations.
+# Each factor id names one of the default framework's factors; another framework gets the
+# factor at the same position instead (see `_factor_for`).
 _NEEDS = (
     ("Selkeä vastuunjako siihen, kuka vastaa asiakkaiden kysymyksiin somessa.", "ownership"),
     ("Yhteinen vuosikello, jotta kampanjat eivät tule yllätyksenä.", "activities"),
@@ -63,6 +66,15 @@ _NEEDS = (
     ("Seurantatyökalun raportit käyttöön viikkopalaveriin.", "listening"),
     ("Koulutusta omien kanavien käyttöön.", "culture"),
     ("Hiljaiset signaalit talteen asiakaspalvelusta.", None),
+)
+# For another framework: needs that fit any maturity model.
+_GENERIC_NEEDS = (
+    ("Selkeä vastuunjako: kuka tekee mitäkin ja kuka päättää.", "ownership"),
+    ("Yhteinen aikataulu, jotta muutokset eivät tule yllätyksenä.", "activities"),
+    ("Sovitut toimintatavat poikkeustilanteisiin.", "participation"),
+    ("Seurannan tulokset käyttöön viikkopalaveriin.", "listening"),
+    ("Koulutusta uusiin käytäntöihin.", "culture"),
+    ("Parempi tieto siitä, missä olemme nyt.", None),
 )
 PILOT_UNIT = "Asiakaspalvelu"
 # (kind, name, start, end, focus factors, units, owners, gates as (factor, level))
@@ -135,15 +147,46 @@ class DemoSummary:
     created: bool
 
 
-def _level(rng: random.Random, base: float, stage_count: int) -> int:
-    return max(1, min(stage_count, round(base + rng.gauss(0, 0.7))))
+def demo_name(framework: Framework) -> str:
+    """The demo organisation's name: the same as ever for the default framework, with the
+    framework's id for another, so that each framework can have its own demo."""
+    if framework.id == DEFAULT_FRAMEWORK:
+        return DEMO_NAME
+    return f"Pohjolan Palvelu Oy (demo, {framework.id})"
+
+
+def _scaled(framework: Framework, rough: float) -> float:
+    """A rough level on the default framework's scale (1–5) on this framework's scale."""
+    if (framework.first_level, framework.last_level) == (1, 5):
+        return rough
+    return framework.first_level + (rough - 1) / 4 * (framework.stage_count - 1)
+
+
+def _level(rng: random.Random, base: float, framework: Framework) -> int:
+    """A level around `base` (on the default framework's scale), within the framework's."""
+    value = round(_scaled(framework, base) + rng.gauss(0, 0.7))
+    return max(framework.first_level, min(framework.last_level, value))
+
+
+def _factor_for(framework: Framework, factor_id: str) -> str:
+    """The factor the demo's data names, or for another framework the factor at the same
+    position in its list (the default framework's factors in `_FACTOR_BIAS` order)."""
+    ids = [f.id for f in framework.factors]
+    if factor_id in ids:
+        return factor_id
+    return ids[list(_FACTOR_BIAS).index(factor_id) % len(ids)]
+
+
+def _bias(framework: Framework, factor_id: str) -> float:
+    """How far a factor lags or leads (the default framework's factors; others level)."""
+    return _FACTOR_BIAS.get(factor_id, 0.0) if framework.id == DEFAULT_FRAMEWORK else 0.0
 
 
 def _answers_for(rng: random.Random, framework: Framework, base: float,
                  completeness: float) -> list[services.AnswerInput]:
     inputs: list[services.AnswerInput] = []
     for factor in framework.factors:
-        centre = base + _FACTOR_BIAS.get(factor.id, 0.0)
+        centre = base + _bias(framework, factor.id)
         for question in factor.questions:
             roll = rng.random()
             if roll > completeness:
@@ -154,7 +197,7 @@ def _answers_for(rng: random.Random, framework: Framework, base: float,
                 allowed = framework.not_applicable_allowed(question, workshop=False)
                 choice = "not_applicable" if allowed else "dont_know"
             else:
-                choice = str(_level(rng, centre, framework.stage_count))
+                choice = str(_level(rng, centre, framework))
             note = _NOTES.get(factor.id) if rng.random() < 0.06 else None
             inputs.append(services.AnswerInput(question.id, choice, note))
     return inputs
@@ -166,11 +209,12 @@ def load_demo(session: Session, framework: Framework, *, earlier: Framework | No
     With `earlier` (an older version of the framework), every round but the newest is pinned
     to it and only the newest to `framework`, as when a new version comes out mid-rollout;
     the spring workshop and the roadmap then belong to the earlier version."""
-    existing = session.exec(select(Organisation).where(Organisation.name == DEMO_NAME)).first()
+    name = demo_name(framework)
+    existing = session.exec(select(Organisation).where(Organisation.name == name)).first()
     if existing is not None:
         return DemoSummary(existing, 0, 0, 0, created=False)
     rng = random.Random(seed)
-    organisation = services.create_organisation(session, DEMO_NAME)
+    organisation = services.create_organisation(session, name)
     units: dict[str, Unit] = {}
     for name, parent, _base, _growth in _UNITS:
         parent_id = units[parent].id if parent else None
@@ -202,8 +246,10 @@ def _demo_workshop(session: Session, framework: Framework, round_: Round, unit: 
     """A finished workshop: needs with dots, every question voted and agreed, targets."""
     workshop = workshops.create_workshop(session, round_, unit, by=None)
     people = [workshops.join(session, workshop, f"Osallistuja {i}")[0] for i in range(1, 7)]
-    needs = [workshops.post_need(session, workshop, framework, person, text, factor)
-             for person, (text, factor) in zip(people, _NEEDS, strict=True)]
+    written = _NEEDS if framework.id == DEFAULT_FRAMEWORK else _GENERIC_NEEDS
+    needs = [workshops.post_need(session, workshop, framework, person, text,
+                                 _factor_for(framework, factor) if factor else None)
+             for person, (text, factor) in zip(people, written, strict=True)]
     steps = workshops.agenda(framework)
     workshops.go_to(session, workshop, framework, 1)
     for number, person in enumerate(people):
@@ -213,8 +259,8 @@ def _demo_workshop(session: Session, framework: Framework, round_: Round, unit: 
     for step in steps:
         if step.kind is StepKind.question and step.question_id and step.factor_id:
             workshops.go_to(session, workshop, framework, step.index)
-            centre = base + _FACTOR_BIAS.get(step.factor_id, 0.0)
-            levels = [_level(rng, centre, framework.stage_count) for _ in people]
+            centre = base + _bias(framework, step.factor_id)
+            levels = [_level(rng, centre, framework) for _ in people]
             for person, level in zip(people, levels, strict=True):
                 workshops.vote(session, workshop, framework, person, step.question_id, str(level))
             workshops.set_revealed(session, workshop, framework, step.question_id, True)
@@ -223,10 +269,10 @@ def _demo_workshop(session: Session, framework: Framework, round_: Round, unit: 
                                        str(agreed), "Mediaani; keskustelun jälkeen yksimielinen.")
         elif step.kind is StepKind.target and step.factor_id:
             workshops.go_to(session, workshop, framework, step.index)
-            centre = base + _FACTOR_BIAS.get(step.factor_id, 0.0) + 1.0
+            centre = base + _bias(framework, step.factor_id) + 1.0
             for person in people:
                 workshops.target_vote(session, workshop, framework, person, step.factor_id,
-                                      str(_level(rng, centre, framework.stage_count)))
+                                      str(_level(rng, centre, framework)))
             target = statistics.median_low(workshops.target_votes(session, workshop,
                                                                   step.factor_id))
             workshops.record_target(session, workshop, framework, step.factor_id, str(target))
@@ -238,6 +284,7 @@ def _demo_roadmap(session: Session, framework: Framework, organisation: Organisa
                   plan_round: Round, units: dict[str, Unit]) -> None:
     """Phases from needs through the pilot to two waves, and the pilot's actions."""
     for kind, name, starts, ends, focus, members, owners, gates in _PHASES:
+        focus = tuple(dict.fromkeys(_factor_for(framework, f) for f in focus))
         phase = roadmap.create_phase(session, organisation, framework, roadmap.PhaseInput(
             kind, name, starts.isoformat(), ends.isoformat(), focus))
         for member in members:
@@ -245,7 +292,8 @@ def _demo_roadmap(session: Session, framework: Framework, organisation: Organisa
         for person, role in owners:
             roadmap.add_owner(session, phase, person, role)
         for factor, level in gates:
-            roadmap.set_gate(session, phase, framework, factor, str(level))
+            roadmap.set_gate(session, phase, framework, _factor_for(framework, factor),
+                             str(round(_scaled(framework, level))))
     pilot = units[PILOT_UNIT]
     measured = roadmap.round_scores(session, framework, plan_round, [pilot.id or 0])
     targets = roadmap.targets(session, plan_round.id or 0, [pilot.id or 0])[pilot.id or 0]
@@ -315,8 +363,8 @@ def load_large_demo(session: Session, framework: Framework, *, units: int, round
         batch = []
         for assessment, (_unit, base, growth) in zip(rows, made, strict=True):
             for factor_id, question_id in questions:
-                level = _level(rng, base + growth * number + _FACTOR_BIAS.get(factor_id, 0.0),
-                               framework.stage_count)
+                level = _level(rng, base + growth * number + _bias(framework, factor_id),
+                               framework)
                 batch.append(Answer(assessment_id=assessment.id or 0, question_id=question_id,
                                     choice=Choice.level, level=level))
         session.add_all(batch)

@@ -47,7 +47,12 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from assessment import roadmap, services, workshops
-from assessment.framework import Framework, framework_from_snapshot, semantic_issues
+from assessment.framework import (
+    MIN_FIRST_LEVEL,
+    Framework,
+    framework_from_snapshot,
+    semantic_issues,
+)
 from assessment.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -89,7 +94,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ContentHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 # No number is larger than a database integer holds (a larger one would fail the import).
-Level = Annotated[int, Field(ge=1, le=services.MAX_ID)]
+Level = Annotated[int, Field(ge=MIN_FIRST_LEVEL, le=services.MAX_ID)]
 Position = Annotated[int, Field(ge=0, le=services.MAX_ID)]
 When = AwareDatetime
 
@@ -748,8 +753,9 @@ class _Checker:
             self.add(path, f"unknown factor {factor_id!r} for the round's framework")
 
     def level(self, path: str, framework: Framework | None, level: int) -> None:
-        if framework is not None and level > framework.stage_count:
-            self.add(path, f"level {level} is out of range 1–{framework.stage_count}")
+        if framework is not None and not framework.is_level(level):
+            self.add(path, f"level {level} is out of range "
+                           f"{framework.first_level}–{framework.last_level}")
 
     def answers(self, path: str, answers: list[AnswerData], framework: Framework | None) -> None:
         seen: set[str] = set()
@@ -924,9 +930,11 @@ class _Checker:
         frameworks = self.organisation_frameworks(factor_id)
         if not frameworks:
             self.add(path, f"unknown factor {factor_id!r}: no framework of the file has it")
-        elif level is not None and level > max(fw.stage_count for fw in frameworks):
-            most = max(fw.stage_count for fw in frameworks)
-            self.add(path.rsplit(".", 1)[0] + ".level", f"level {level} is out of range 1–{most}")
+        elif level is not None and not any(fw.is_level(level) for fw in frameworks):
+            least = min(fw.first_level for fw in frameworks)
+            most = max(fw.last_level for fw in frameworks)
+            self.add(path.rsplit(".", 1)[0] + ".level",
+                     f"level {level} is out of range {least}–{most}")
 
     def phases(self) -> None:
         kinds = Counter(p.kind for p in self.data.phases)
@@ -960,11 +968,13 @@ class _Checker:
         self.known_unit(f"{path}.unit", action.unit)
         self.org_factor(f"{path}.factor_id", action.factor_id)
         frameworks = self.organisation_frameworks(action.factor_id)
-        if frameworks and action.from_level is not None:
-            most = max(fw.stage_count for fw in frameworks)
-            if action.from_level >= most:
-                self.add(f"{path}.from_level", f"level {action.from_level} is out of range "
-                                               f"1–{most - 1} (there is no stage after it)")
+        if frameworks and action.from_level is not None and not any(
+                fw.is_level(action.from_level) and action.from_level < fw.last_level
+                for fw in frameworks):
+            least = min(fw.first_level for fw in frameworks)
+            most = max(fw.last_level for fw in frameworks)
+            self.add(f"{path}.from_level", f"level {action.from_level} is out of range "
+                                           f"{least}–{most - 1} (there is no stage after it)")
         if action.library_id is not None and not any(
                 a.id == action.library_id for fw in frameworks
                 for f in fw.factors if f.id == action.factor_id for a in f.actions):

@@ -9,6 +9,7 @@ the same way: the file, the path inside it and what is wrong.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ SCHEMA_VERSION = 1
 ARCHIVE = "archive"  # sub-folder of a frameworks directory holding earlier versions
 MIN_STAGES, MAX_STAGES = 3, 7
 MIN_FACTORS, MAX_FACTORS = 3, 20
+MIN_FIRST_LEVEL, MAX_FIRST_LEVEL = 0, 1
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", strict=True)
@@ -55,7 +57,8 @@ class GlossaryEntry(_Frozen):
 
 
 class Stage(_Frozen):
-    """One maturity stage; its level is its position in the framework (1-based)."""
+    """One maturity stage; its level is its position counted from the framework's
+    `first_level` (1 unless the framework numbers its stages from 0)."""
 
     id: Identifier
     name: Text
@@ -95,11 +98,47 @@ class Action(_Frozen):
         default_factory=list, description="Ids of the seeds (see `seeds`) the action rests on")
 
 
+class Group(_Frozen):
+    """A group of factors (an area, a business function), shown as a heading over them."""
+
+    _omit_at_default = frozenset({"description"})
+
+    id: Identifier
+    name: Text
+    description: Text | None = Field(default=None, description="What the group covers")
+
+
+class Wording(_Frozen):
+    """How the app speaks about the framework's domain; every text optional. These texts do
+    not change what an answer means, so they are left out of the content hash: adding or
+    editing them needs no new version."""
+
+    attribution: Text | None = Field(
+        default=None, description="One line in the footer of every page, e.g. whose model "
+        "the framework follows")
+    weakest_link: Text | None = Field(
+        default=None, description="Why the weakest link matters, one sentence: shown on the "
+        "dashboard and in the leadership brief")
+    needs_prompt: Text | None = Field(
+        default=None, description="The question participants answer in a workshop's needs "
+        "and expectations step")
+    owner_roles: Text | None = Field(
+        default=None, description="Example roles, shown as the hint of a phase owner's role")
+    core_factor: Text | None = Field(
+        default=None, description="Why the core factor is in the centre, one sentence: shown "
+        "under the radar charts of the reports (only when a factor is marked core)")
+
+
 class Factor(_Frozen):
     """A success factor with its per-stage descriptions, questions and action library."""
 
+    _omit_at_default = frozenset({"group"})
+
     id: Identifier
     core: bool = Field(default=False, description="The centre of the framework (at most one)")
+    group: Identifier | None = Field(
+        default=None, description="Id of the group (see `groups`) the factor belongs to; "
+        "required for every factor when the framework has groups")
     name: Text
     description: Text
     stages: dict[Identifier, Text] = Field(description="Stage id -> this factor at that stage")
@@ -110,7 +149,10 @@ class Factor(_Frozen):
 class Framework(_Frozen):
     """A whole framework file."""
 
-    _omit_at_default = frozenset({"facilitator_note", "seeds", "glossary"})
+    _omit_at_default = frozenset({"facilitator_note", "seeds", "glossary", "first_level",
+                                  "groups", "wording"})
+    # Left out of the content hash (but kept in the snapshot): see `Wording`.
+    _not_hashed: ClassVar[frozenset[str]] = frozenset({"wording"})
 
     schema_version: int = Field(description="Format version of the file; currently 1")
     id: Identifier
@@ -119,7 +161,14 @@ class Framework(_Frozen):
     name: Text
     description: Text
     source: Text | None = Field(default=None, description="Where the content comes from")
+    first_level: int = Field(
+        default=1, ge=MIN_FIRST_LEVEL, le=MAX_FIRST_LEVEL, description="The number of the "
+        "first stage (0 or 1); the stages after it count up from it. Answers, scores, targets "
+        "and gates are numbered the same way")
     stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)
+    groups: list[Group] = Field(
+        default_factory=list, description="Optional groups of factors, in order; when given, "
+        "every factor names its group and the factors are listed group by group")
     factors: list[Factor] = Field(min_length=MIN_FACTORS, max_length=MAX_FACTORS)
     facilitator_note: Text | None = Field(
         default=None, description="How to choose a stage; shown in the questionnaire's help "
@@ -128,19 +177,55 @@ class Framework(_Frozen):
                               description="The source texts questions and actions cite")
     glossary: list[GlossaryEntry] = Field(default_factory=list,
                                           description="Terms and what they mean")
+    wording: Wording = Field(default_factory=Wording,
+                             description="How the app speaks about the framework's domain")
 
     @property
     def stage_count(self) -> int:
-        """Number of stages; answer levels run from 1 to this."""
+        """Number of stages."""
         return len(self.stages)
 
+    @property
+    def last_level(self) -> int:
+        """The number of the last stage."""
+        return self.first_level + len(self.stages) - 1
+
+    @property
+    def levels(self) -> range:
+        """The stage numbers, from `first_level` to `last_level`."""
+        return range(self.first_level, self.first_level + len(self.stages))
+
+    def is_level(self, level: object) -> bool:
+        """Whether a value is one of the stage numbers."""
+        return isinstance(level, int) and not isinstance(level, bool) and level in self.levels
+
     def stage_by_level(self, level: int) -> Stage:
-        """The stage at a 1-based level."""
-        return self.stages[level - 1]
+        """The stage with this number (ValueError when there is none)."""
+        if not self.is_level(level):
+            raise ValueError(f"no stage {level} (stages {self.first_level}–{self.last_level})")
+        return self.stages[level - self.first_level]
 
     def level_of(self, stage_id: str) -> int:
-        """The 1-based level of a stage id."""
-        return next(i for i, s in enumerate(self.stages, start=1) if s.id == stage_id)
+        """The number of a stage id."""
+        return next(i for i, s in enumerate(self.stages, start=self.first_level)
+                    if s.id == stage_id)
+
+    @property
+    def core_factor(self) -> Factor | None:
+        """The factor marked core, if any."""
+        return next((f for f in self.factors if f.core), None)
+
+    def factor_groups(self) -> list[tuple[Group | None, list[Factor]]]:
+        """The factors under their groups, in order; one (None, all factors) pair when the
+        framework has no groups."""
+        if not self.groups:
+            return [(None, list(self.factors))]
+        return [(g, [f for f in self.factors if f.group == g.id]) for g in self.groups]
+
+    def group_of(self, factor_id: str) -> Group | None:
+        """The group of a factor, or None when the framework has no groups."""
+        group_id = self.factor(factor_id).group
+        return next((g for g in self.groups if g.id == group_id), None)
 
     def factor(self, factor_id: str) -> Factor:
         """The factor with this id (KeyError when unknown)."""
@@ -178,8 +263,11 @@ class Framework(_Frozen):
                           separators=(",", ":"))
 
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON; changes whenever the meaning could change."""
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        """SHA-256 of the canonical JSON without the wording; changes whenever the meaning
+        could change."""
+        data = {k: v for k, v in _canonical(self).items() if k not in self._not_hashed}
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _canonical(value: Any) -> Any:
@@ -284,6 +372,7 @@ def _id_issues(fw: Framework) -> list[Issue]:
         ("factors", "question id", [q.id for f in fw.factors for q in f.questions]),
         ("factors", "action id", [a.id for f in fw.factors for a in f.actions]),
         ("seeds", "seed id", [s.id for s in fw.seeds]),
+        ("groups", "group id", [g.id for g in fw.groups]),
     ]
     issues = [Issue(where, f"duplicate {what} '{dup}'")
               for where, what, ids in groups for dup in _duplicates(ids)]
@@ -320,6 +409,32 @@ def _source_issues(fw: Framework) -> list[Issue]:
     return issues
 
 
+def _group_issues(fw: Framework) -> list[Issue]:
+    """Every factor in a known group when there are groups, none empty, listed in order."""
+    known = [g.id for g in fw.groups]
+    issues: list[Issue] = []
+    for fi, factor in enumerate(fw.factors):
+        where = _path(["factors", fi, "group"])
+        if factor.group is None and known:
+            issues.append(Issue(where, f"factor '{factor.id}' has no group; when the "
+                                       "framework has groups, every factor names one"))
+        elif factor.group is not None and factor.group not in known:
+            issues.append(Issue(where, f"unknown group '{factor.group}' (not in groups)"))
+    used = {f.group for f in fw.factors}
+    issues += [Issue(_path(["groups", gi]), f"group '{g.id}' has no factors")
+               for gi, g in enumerate(fw.groups) if g.id not in used]
+    if issues:
+        return issues
+    order = {gid: i for i, gid in enumerate(known)}
+    for fi, (before, factor) in enumerate(itertools.pairwise(fw.factors), start=1):
+        if before.group and factor.group and order[factor.group] < order[before.group]:
+            issues.append(Issue(_path(["factors", fi, "group"]), f"factor '{factor.id}' of group "
+                                f"'{factor.group}' comes after a factor of group "
+                                f"'{before.group}'; list the factors group by group, in the "
+                                "order of groups"))
+    return issues
+
+
 def semantic_issues(fw: Framework) -> list[Issue]:
     """Checks that span the whole file: ids, references, anchors and translations."""
     issues: list[Issue] = []
@@ -330,7 +445,7 @@ def semantic_issues(fw: Framework) -> list[Issue]:
     stage_ids = [s.id for s in fw.stages]
     for fi, factor in enumerate(fw.factors):
         issues += _factor_issues(fi, factor, stage_ids)
-    return issues + _source_issues(fw) + _translation_issues(fw)
+    return issues + _group_issues(fw) + _source_issues(fw) + _translation_issues(fw)
 
 
 def parse_framework(data: Any, file: Path) -> Framework:
@@ -382,7 +497,9 @@ def summary(fw: Framework) -> str:
     """One line describing a valid framework, for `maturity framework check`."""
     questions = sum(len(f.questions) for f in fw.factors)
     actions = sum(len(f.actions) for f in fw.factors)
-    return (f"{fw.id} {fw.version}: {len(fw.factors)} factors, {fw.stage_count} stages, "
+    groups = f"{len(fw.groups)} groups, " if fw.groups else ""
+    return (f"{fw.id} {fw.version}: {groups}{len(fw.factors)} factors, "
+            f"{fw.stage_count} stages ({fw.first_level}–{fw.last_level}), "
             f"{questions} questions, {actions} actions, languages {', '.join(fw.languages)}")
 
 

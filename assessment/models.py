@@ -145,7 +145,7 @@ class Answer(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint(
-            "(choice = 'level' AND level IS NOT NULL AND level >= 1) "
+            "(choice = 'level' AND level IS NOT NULL AND level >= 0) "
             "OR (choice IN ('dont_know', 'not_applicable') AND level IS NULL) "
             "OR (choice IS NULL AND level IS NULL)",
             name="level_matches_choice",

@@ -163,7 +163,8 @@ def _score_round(session: Session, framework: Framework, round_id: int,
     factors = [(f.id, [q.id for q in f.questions]) for f in framework.factors]
     by_unit: dict[int, dict[AssessmentKind, list[FactorScore]]] = defaultdict(dict)
     for assessment_id, unit_id, kind in assessments:
-        scores = score_all(factors, answers[assessment_id], framework.stage_count)
+        scores = score_all(factors, answers[assessment_id], framework.stage_count,
+                           framework.first_level)
         if any(s.score is not None for s in scores):
             by_unit[unit_id][kind] = scores
     measured: dict[int, UnitScores] = {}
@@ -255,12 +256,12 @@ def kept_derived(session: Session, key: Hashable, make: Callable[[], T]) -> T:
 
 def _level(framework: Framework, raw: str | int | None, *, field: str) -> int:
     try:
-        level = int(raw) if raw is not None and str(raw).strip() else 0
+        level = int(raw) if raw is not None and str(raw).strip() else None
     except ValueError:
-        level = 0
-    if not 1 <= level <= framework.stage_count:
-        raise InvalidInput(N_("Choose one of the stages 1–{max}."), field=field,
-                           max=framework.stage_count)
+        level = None
+    if level is None or not framework.is_level(level):
+        raise InvalidInput(N_("Choose one of the stages {min}–{max}."), field=field,
+                           min=framework.first_level, max=framework.last_level)
     return level
 
 

@@ -69,9 +69,11 @@ def stage_for(score: Decimal) -> int:
 
 def score_factor(
     factor_id: str, question_ids: Sequence[str], answers: Mapping[str, ScoredAnswer],
-    stage_count: int,
+    stage_count: int, first_level: int = 1,
 ) -> FactorScore:
-    """Score one factor from the answers to its questions (others in `answers` are ignored)."""
+    """Score one factor from the answers to its questions (others in `answers` are ignored);
+    levels run from `first_level` over `stage_count` stages."""
+    last_level = first_level + stage_count - 1
     levels: list[int] = []
     dont_know = not_applicable = 0
     for qid in question_ids:
@@ -79,8 +81,9 @@ def score_factor(
         if answer is None:
             continue
         if answer.kind is Kind.level:
-            if answer.level is None or not 1 <= answer.level <= stage_count:
-                raise ValueError(f"level {answer.level} of {qid} is outside 1..{stage_count}")
+            if answer.level is None or not first_level <= answer.level <= last_level:
+                raise ValueError(f"level {answer.level} of {qid} is outside "
+                                 f"{first_level}..{last_level}")
             levels.append(answer.level)
         elif answer.kind is Kind.dont_know:
             dont_know += 1
@@ -97,7 +100,7 @@ def score_factor(
 
 def score_all(
     factors: Sequence[tuple[str, Sequence[str]]], answers: Mapping[str, ScoredAnswer],
-    stage_count: int,
+    stage_count: int, first_level: int = 1,
 ) -> list[FactorScore]:
     """Score every factor, given (factor id, question ids) pairs in framework order."""
-    return [score_factor(fid, qids, answers, stage_count) for fid, qids in factors]
+    return [score_factor(fid, qids, answers, stage_count, first_level) for fid, qids in factors]

@@ -270,12 +270,13 @@ def _parse_choice(framework: Framework, raw: str) -> tuple[Choice, int | None]:
     if raw in (Choice.dont_know, Choice.not_applicable):
         return Choice(raw), None
     try:
-        level = int(raw)
+        level: int | None = int(raw)
     except ValueError:
-        level = 0
-    if not 1 <= level <= framework.stage_count:
-        raise InvalidInput(N_("Choose one of the stages 1–{max}, “don't know” or "
-                              "“not applicable”."), field="choice", max=framework.stage_count)
+        level = None
+    if not framework.is_level(level):
+        raise InvalidInput(N_("Choose one of the stages {min}–{max}, “don't know” or "
+                              "“not applicable”."), field="choice", min=framework.first_level,
+                           max=framework.last_level)
     return Choice.level, level
 
 
@@ -388,7 +389,8 @@ def scored_answers(answers: Mapping[str, Answer]) -> dict[str, ScoredAnswer]:
 def score_assessment(framework: Framework, answers: Mapping[str, Answer]) -> list[FactorScore]:
     """Every factor's score for these answers, in framework order."""
     factors = [(f.id, [q.id for q in f.questions]) for f in framework.factors]
-    return score_all(factors, scored_answers(answers), framework.stage_count)
+    return score_all(factors, scored_answers(answers), framework.stage_count,
+                     framework.first_level)
 
 
 

@@ -675,7 +675,7 @@ class VoteSummary:
 
 
 def summarise(choices: list[tuple[str, int | None]], stage_count: int,
-              min_votes: int) -> VoteSummary:
+              min_votes: int, first_level: int = 1) -> VoteSummary:
     """Summarise votes (choice, level). Fewer than `min_votes` votes keep it hidden: then the
     summary holds only the number of votes, so no page, form default or digest built from it
     can tell anything about the hidden votes."""
@@ -687,7 +687,8 @@ def summarise(choices: list[tuple[str, int | None]], stage_count: int,
     median = Decimal(str(statistics.median(levels))) if levels else None
     spread = max(levels) - min(levels) if levels else None
     return VoteSummary(
-        votes=len(choices), by_level=tuple(counts.get(i, 0) for i in range(1, stage_count + 1)),
+        votes=len(choices), by_level=tuple(counts.get(i, 0) for i in
+                                                range(first_level, first_level + stage_count)),
         dont_know=sum(1 for c, _ in choices if c != Choice.level), median=median,
         spread=spread, divergent=spread is not None and spread >= DIVERGENT_SPREAD,
         hidden=False)
@@ -869,12 +870,12 @@ def target_vote(session: Session, workshop: Workshop, framework: Framework,
 
 def _level(framework: Framework, raw: str | None) -> int:
     try:
-        value = int(raw or "")
+        value: int | None = int(raw or "")
     except ValueError:
-        value = 0
-    if not 1 <= value <= framework.stage_count:
-        raise InvalidInput(N_("Choose one of the stages 1–{max}."), field="level",
-                           max=framework.stage_count)
+        value = None
+    if value is None or not framework.is_level(value):
+        raise InvalidInput(N_("Choose one of the stages {min}–{max}."), field="level",
+                           min=framework.first_level, max=framework.last_level)
     return value
 
 

@@ -30,18 +30,18 @@ def _float(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-def heat_class(level: int | None, stage_count: int) -> str:
+def heat_class(level: int | None, stage_count: int, first_level: int = 1) -> str:
     """The colour class of a stage: the first stage lightest, the last darkest, whatever the
-    framework's number of stages."""
+    framework's number of stages and the number of its first stage."""
     if level is None or stage_count < 2:
         return "heat-none"
-    step = (level - 1) * (HEAT_CLASSES - 1) / (stage_count - 1)
+    step = (level - first_level) * (HEAT_CLASSES - 1) / (stage_count - 1)
     return f"heat-{int(step + 0.5)}"
 
 
 def score_level(score: Decimal, framework: Framework) -> int:
     """The stage a score has reached, kept within the framework's stages."""
-    return min(max(stage_for(score), 1), framework.stage_count)
+    return min(max(stage_for(score), framework.first_level), framework.last_level)
 
 
 def stage_name(t: Translator, score: Decimal | None, framework: Framework | None) -> str:
@@ -55,7 +55,8 @@ def score_heat(score: Decimal | None, framework: Framework | None) -> str:
     """The colour class of a score's stage."""
     if score is None or framework is None:
         return "heat-none"
-    return heat_class(score_level(score, framework), framework.stage_count)
+    return heat_class(score_level(score, framework), framework.stage_count,
+                      framework.first_level)
 
 
 # The heatmap ---------------------------------------------------------------------------
@@ -110,8 +111,8 @@ def heatmap_rows(t: Translator, overview: RoundOverview) -> list[HeatRow]:
                 source = overview.scores[unit_id].source(summary.factor.id)
                 cells.append(HeatCell(
                     summary.factor.id, value, t.score(value) if value is not None else "",
-                    stages[level - 1] if level else "",
-                    heat_class(level, framework.stage_count),
+                    stages[level - framework.first_level] if level is not None else "",
+                    heat_class(level, framework.stage_count, framework.first_level),
                     unit_id in weakest[summary.factor.id],
                     value is not None and source == AssessmentKind.workshop))
         rows.append(HeatRow(item.unit, item.depth, tuple(cells)))
@@ -245,6 +246,7 @@ def factor_radar_svg(t: Translator, framework: Framework, title: str,
         title=title,
         axes=tuple(t.text(f.name) for f in outer),
         levels=tuple(t.text(s.name) for s in framework.stages),
+        first_level=framework.first_level,
         series=tuple(RadarSeries(line.label, tuple(_float(line.values.get(f.id)) for f in outer),
                                  line.style) for line in lines),
         core_label=t.text(core.name) if core else None,
@@ -279,6 +281,7 @@ def trend_svg(t: Translator, framework: Framework, title: str, rounds: Sequence[
     chart = TrendChart(
         title=title, rounds=tuple(rounds),
         levels=tuple(t.text(s.name) for s in framework.stages),
+        first_level=framework.first_level,
         series=tuple(TrendSeries(line.label, tuple(_float(v) for v in line.values), line.style)
                      for line in lines),
         number_format=ScoreFormat.of(t))

@@ -70,6 +70,9 @@ class RadarChart:
     number_format: NumberFormat = field(default=one_decimal)
     # Every text this many times its usual size (a projector's wrap-up uses more than 1).
     text_scale: float = 1.0
+    # The number of the first stage: drawn on the first ring whatever it is, so a framework
+    # numbered from 0 draws like one numbered from 1 (its values are shifted, not its labels).
+    first_level: int = 1
 
     def __post_init__(self) -> None:
         if len(self.axes) < 2:
@@ -119,8 +122,9 @@ def _draw(chart: RadarChart) -> Figure:
     for number, label in enumerate(labels):
         _text_block(axes, label.rows, (label.angle, top), "data", label.offset,
                     label.horizontal, f"axis-{number}")
+    shift = 1 - chart.first_level
     drawn = [(line, s.label) for i, s in enumerate(chart.series)
-             if (line := _plot_series(axes, i, s, angles)) is not None]
+             if (line := _plot_series(axes, i, s, angles, shift)) is not None]
     if chart.core_label:
         _core_badge(axes, chart, hole)
     # An invisible strut keeps the cropped width at least this wide, so text comes out the same
@@ -159,10 +163,12 @@ def _grid(axes: PolarAxes, chart: RadarChart, angles: list[float], hole: float) 
 
 
 def _plot_series(axes: PolarAxes, index: int, series: RadarSeries,
-                 angles: list[float]) -> Line2D | None:
-    """Draw one series' runs of present values; its first line, or None when it has none."""
+                 angles: list[float], shift: int = 0) -> Line2D | None:
+    """Draw one series' runs of present values (moved out by `shift` rings); its first line,
+    or None when it has none."""
     colour = PALETTE[index % len(PALETTE)]
-    runs = list(_runs(angles, series.values))
+    values = tuple(None if v is None else v + shift for v in series.values)
+    runs = list(_runs(angles, values))
     first: Line2D | None = None
     for number, (xs, ys) in enumerate(runs):
         (line,) = axes.plot(xs, ys, color=colour, linestyle=LINESTYLES[series.style],

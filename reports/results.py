@@ -45,6 +45,7 @@ class AssessmentResults:
     submitted_at: datetime | None
     stages: tuple[Stage, ...]
     factors: tuple[FactorResult, ...]
+    first_level: int = 1  # the number of the first stage
 
     @property
     def core(self) -> FactorResult | None:
@@ -86,10 +87,11 @@ def compare(self_results: AssessmentResults,
 
 
 def _factor_result(view: AssessmentView, factor: Factor, score: FactorScore) -> FactorResult:
-    stages = view.framework.stages
-    stage = stages[score.stage_level - 1] if score.stage_level else None
-    following = stages[score.stage_level] if score.stage_level and score.stage_level < len(
-        stages) else None
+    framework = view.framework
+    level = score.stage_level
+    stage = framework.stage_by_level(level) if level is not None else None
+    following = (framework.stage_by_level(level + 1)
+                 if level is not None and level < framework.last_level else None)
     notes = tuple((q, view.answers[q.id].note or "") for q in factor.questions
                   if q.id in view.answers and view.answers[q.id].note)
     return FactorResult(
@@ -112,6 +114,7 @@ def build_assessment_results(view: AssessmentView) -> AssessmentResults:
         framework_version=view.version.version, content_hash=view.version.content_hash,
         kind=view.assessment.kind, submitted=view.locked, submitted_at=view.assessment.submitted_at,
         stages=tuple(view.framework.stages), factors=factors,
+        first_level=view.framework.first_level,
     )
 
 
@@ -139,6 +142,7 @@ def radar_chart_svg(results: AssessmentResults, t: Translator,
                         round=results.round_name),
         axes=tuple(t.text(f.factor.name) for f in results.outer),
         levels=tuple(t.text(s.name) for s in results.stages),
+        first_level=results.first_level,
         series=tuple(series),
         core_label=t.text(core.factor.name) if core else None,
         core_values=tuple(core_values),

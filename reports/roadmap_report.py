@@ -373,6 +373,7 @@ def units_radar_chart(t: Translator, framework: Framework, title: str,
         title=title,
         axes=tuple(t.text(f.name) for f in outer),
         levels=tuple(t.text(s.name) for s in framework.stages),
+        first_level=framework.first_level,
         series=tuple(RadarSeries(name, tuple(value(scores, f.id) for f in outer),
                                  _STYLES[number % len(_STYLES)])
                      for number, (name, scores) in enumerate(units)),

@@ -133,7 +133,7 @@ def scores_table(session: Session, registry: FrameworkRegistry, round_: Round,
         scores = services.score_assessment(framework, answers[id_of(assessment)])
         for factor, score in zip(framework.factors, scores, strict=True):
             stage = (t.text(framework.stage_by_level(score.stage_level).name)
-                     if score.stage_level else t.gettext("Not enough answers"))
+                     if score.stage_level is not None else t.gettext("Not enough answers"))
             rows.append((unit_name, _kind_label(t, assessment.kind), t.text(factor.name),
                          score.score, stage, score.answered, score.dont_know,
                          score.not_applicable))
@@ -152,7 +152,8 @@ def _status_label(t: Translator, status: str) -> str:
 
 def _stage_change(t: Translator, framework: Framework | None, action: Action) -> str:
     level = action.from_level
-    if framework is None or level is None or not 1 <= level < framework.stage_count:
+    if framework is None or level is None or not framework.is_level(level) \
+            or level == framework.last_level:
         return ""
     return (f"{t.text(framework.stage_by_level(level).name)} → "
             f"{t.text(framework.stage_by_level(level + 1).name)}")
@@ -227,7 +228,7 @@ def dashboard_table(session: Session, registry: FrameworkRegistry, organisation:
             found = overview.cell(unit_id, summary.factor.id)
             score = found.score if found else None
             stage = (t.text(framework.stage_by_level(found.stage_level).name)
-                     if found and found.stage_level
+                     if found and found.stage_level is not None
                      else t.gettext("Not enough answers") if measured
                      else t.gettext("Not measured"))
             source = overview.scores[unit_id].source(summary.factor.id) if measured else None

@@ -51,6 +51,7 @@ class TrendChart:
     levels: tuple[str, ...]
     series: tuple[TrendSeries, ...]
     number_format: NumberFormat = field(default=one_decimal)
+    first_level: int = 1  # the number of the first stage
 
     def __post_init__(self) -> None:
         if not self.rounds:
@@ -79,14 +80,15 @@ def cached_trend_svg(chart: TrendChart) -> str:
 def _draw(chart: TrendChart) -> Figure:
     figure = Figure(figsize=(WIDTH, HEIGHT))
     axes = figure.add_subplot()
-    top = len(chart.levels)
+    first = chart.first_level
+    top = first + len(chart.levels) - 1
     count = len(chart.rounds)
     xs = list(range(count))
     axes.set_xlim(-0.4, count - 0.6)
-    axes.set_ylim(0.75, top + 0.25)
-    axes.set_yticks(range(1, top + 1),
+    axes.set_ylim(first - 0.25, top + 0.25)
+    axes.set_yticks(range(first, top + 1),
                     labels=[wrap_label(f"{level}. {name}", STAGE_WRAP)
-                            for level, name in enumerate(chart.levels, start=1)])
+                            for level, name in enumerate(chart.levels, start=first)])
     rotate = count > 4
     axes.set_xticks(xs, labels=[wrap_label(name, ROUND_WRAP) for name in chart.rounds],
                     rotation=30 if rotate else 0, ha="right" if rotate else "center",

@@ -198,7 +198,8 @@ def _votes(session: Session, framework: Framework, view: services.AssessmentView
     latest: dict[str, workshops.Votes] = {}
     for held in workshops.workshops_of_assessment(session, view.assessment):  # oldest first
         latest.update(workshops.question_votes(session, held))
-    return {qid: workshops.summarise(votes, framework.stage_count, min_votes)
+    return {qid: workshops.summarise(votes, framework.stage_count, min_votes,
+                                 framework.first_level)
             for qid, votes in latest.items()}
 
 
@@ -299,7 +300,7 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
             for q in factor.questions)
         sections.append(FactorSection(
             factor=factor, result=result, target=target,
-            gap=max(target - current, 0) if target and current else None,
+            gap=max(target - current, 0) if target is not None and current is not None else None,
             average=averages.get(factor.id), previous=previous.get(factor.id),
             questions=questions, source=source))
     return UnitReport(
@@ -343,6 +344,7 @@ def unit_radar_svg(report: UnitReport, t: Translator) -> str:
                         round=report.round_name),
         axes=tuple(t.text(s.factor.name) for s in outer),
         levels=tuple(t.text(stage.name) for stage in report.framework.stages),
+        first_level=report.framework.first_level,
         series=tuple(RadarSeries(label, tuple(values), style)
                      for label, style, values, _ in wanted),
         core_label=t.text(core.factor.name) if core else None,

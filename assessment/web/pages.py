@@ -54,6 +54,13 @@ class _ReleasedContext(Context):
             made.append(self)
 
 
+def _attributions(request: Request) -> list[dict[str, str]]:
+    """The footer's lines: the attribution of every framework offered, when it has one."""
+    registry = getattr(request.app.state, "registry", None)
+    frameworks = registry.current if registry is not None else []
+    return [f.wording.attribution for f in frameworks if f.wording.attribution]
+
+
 class Pages:
     """The template environment: autoescaped, strict about undefined names."""
 
@@ -79,7 +86,7 @@ class Pages:
                 "lang": t.language, "languages": [(c, LANGUAGE_NAMES[c]) for c in LANGUAGES],
                 "current_path": path, "csrf_token": csrf,
                 "user": getattr(state, "user", None), "viewer": getattr(state, "viewer", None),
-                **values}
+                "attributions": _attributions(request), **values}
 
     @staticmethod
     def csrf_token(request: Request) -> str:

@@ -130,3 +130,33 @@ def test_demo_prints_one_user_per_role(sqlite_file: str) -> None:
         assert re.search(rf"^  {role}\s+\S+@demo\.example", result.output, re.M), role
     password = re.search(r"with password (\S+)", result.output)
     assert password is not None
+
+
+def test_demo_loads_any_framework_and_names_an_unknown_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`maturity demo --framework ID` for a framework of any shape (here one numbered from 0
+    with groups, and one of three stages); a directory without the default framework gets a
+    message naming the ones it has, not a traceback."""
+    folder = tmp_path / "frameworks"
+    folder.mkdir()
+    for name in ("owasp-samm.yaml", "three-stages.yaml"):
+        (folder / name).write_bytes((FIXTURES / "frameworks" / name).read_bytes())
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("MATURITY_DATABASE_URL", url)
+    monkeypatch.setenv("MATURITY_FRAMEWORKS_DIR", str(folder))
+    missing = runner.invoke(app, ["demo"])
+    assert missing.exit_code == 2 and missing.exception is not None
+    assert "unknown framework 'some-maturity'" in missing.output
+    assert "owasp-samm, three-stages" in missing.output
+    for framework_id in ("owasp-samm", "three-stages"):
+        result = runner.invoke(app, ["demo", "--framework", framework_id])
+        assert result.exit_code == 0, result.output
+        assert f"demo loaded: Pohjolan Palvelu Oy (demo, {framework_id})" in result.output
+    engine = create_db_engine(url)
+    with Session(engine) as session:
+        levels = set(session.exec(select(Answer.level).join(Assessment).join(Round).join(
+            Organisation).where(Organisation.name.endswith("owasp-samm)"))))  # type: ignore[attr-defined]
+        assert {0, 3} <= levels and levels <= {0, 1, 2, 3, None}
+    engine.dispose()
+    again = runner.invoke(app, ["demo", "--framework", "owasp-samm"])
+    assert again.exit_code == 0 and "already loaded" in again.output

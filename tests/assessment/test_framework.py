@@ -231,3 +231,122 @@ def test_registry_reads_archived_versions_but_offers_only_the_current() -> None:
     assert registry.earlier(versions[1]) is None
     assert registry.pinned_by_hash(HASH_2026_1) is versions[1]
     assert registry.versions("no-such-framework") == []
+
+
+# Groups of factors, stage numbering and wording (issue 14) ---------------------------------
+
+def grouped_data() -> dict[str, Any]:
+    """The small framework with two groups: alpha and beta in the first, gamma in the second."""
+    data = small_data()
+    data["groups"] = [{"id": "first", "name": {"fi": "Eka", "en": "First"}},
+                      {"id": "second", "name": {"fi": "Toka", "en": "Second"}}]
+    for factor, group in zip(data["factors"], ["first", "first", "second"], strict=True):
+        factor["group"] = group
+    return data
+
+
+def test_groups_hold_the_factors_in_order() -> None:
+    fw = parse_framework(grouped_data(), SMALL)
+    assert [(g.id if g else None, [f.id for f in fs]) for g, fs in fw.factor_groups()] == [
+        ("first", ["alpha", "beta"]), ("second", ["gamma"])]
+    group = fw.group_of("gamma")
+    assert group is not None and group.name["en"] == "Second"
+    plain = load_framework(SMALL)
+    assert plain.factor_groups() == [(None, list(plain.factors))]
+    assert plain.group_of("alpha") is None
+
+
+def test_unknown_duplicate_and_empty_groups_are_refused() -> None:
+    data = grouped_data()
+    data["factors"][2]["group"] = "third"
+    data["groups"].append({"id": "first", "name": {"fi": "Kolmas", "en": "Third"}})
+    data["groups"].append({"id": "empty", "name": {"fi": "Tyhjä", "en": "Empty"}})
+    found = problems(data)
+    assert "groups: duplicate group id 'first'" in found
+    assert "factors[2].group: unknown group 'third' (not in groups)" in found
+    assert "groups[1]: group 'second' has no factors" in found
+    assert "groups[3]: group 'empty' has no factors" in found
+
+
+def test_with_groups_every_factor_names_one_and_they_come_in_order() -> None:
+    data = grouped_data()
+    del data["factors"][1]["group"]
+    assert problems(data) == [
+        "factors[1].group: factor 'beta' has no group; when the framework has groups, every "
+        "factor names one"]
+    data = grouped_data()
+    data["factors"][1]["group"] = "second"
+    data["factors"][2]["group"] = "first"
+    assert problems(data) == [
+        "factors[2].group: factor 'gamma' of group 'first' comes after a factor of group "
+        "'second'; list the factors group by group, in the order of groups"]
+    data = small_data()
+    data["factors"][0]["group"] = "first"
+    assert problems(data) == ["factors[0].group: unknown group 'first' (not in groups)"]
+
+
+def test_a_group_needs_an_id_and_names_in_every_language() -> None:
+    data = grouped_data()
+    data["groups"][0] = {"id": "First!", "name": {"fi": "Eka"}}
+    found = problems(data)
+    assert any(p.startswith("groups[0].id: String should match pattern") for p in found), found
+    data = grouped_data()
+    data["groups"][0]["name"] = {"fi": "Eka"}
+    assert problems(data) == ["groups[0].name: missing translation 'en'"]
+
+
+def test_stages_can_be_numbered_from_zero() -> None:
+    data = small_data()
+    data["first_level"] = 0
+    fw = parse_framework(data, SMALL)
+    assert (fw.first_level, fw.last_level, list(fw.levels)) == (0, 2, [0, 1, 2])
+    assert fw.stage_by_level(0).id == "low" and fw.level_of("high") == 2
+    assert fw.is_level(0) and not fw.is_level(3) and not fw.is_level(True)
+    default = load_framework(SMALL)
+    assert (default.first_level, default.last_level) == (1, 3)
+    assert not default.is_level(0)
+    with pytest.raises(ValueError, match="no stage 0"):
+        default.stage_by_level(0)
+
+
+@pytest.mark.parametrize("first", [-1, 2, "0", 0.5])
+def test_the_first_level_is_0_or_1(first: object) -> None:
+    data = small_data()
+    data["first_level"] = first
+    found = problems(data)
+    assert len(found) == 1 and found[0].startswith("first_level: "), found
+
+
+def test_groups_and_numbering_are_pinned_content_and_wording_is_not() -> None:
+    plain = load_framework(SMALL)
+    grouped = parse_framework(grouped_data(), SMALL)
+    zero = parse_framework({**small_data(), "first_level": 0}, SMALL)
+    worded = parse_framework({**small_data(), "wording": {
+        "attribution": {"fi": "Testimalli", "en": "A test model"}}}, SMALL)
+    assert len({plain.content_hash(), grouped.content_hash(), zero.content_hash()}) == 3
+    assert worded.content_hash() == plain.content_hash()
+    assert "wording" in worded.canonical_json()
+    assert "groups" not in plain.canonical_json() and "first_level" not in plain.canonical_json()
+    restored = FrameworkRegistry([]).pinned(zero.content_hash(), zero.canonical_json())
+    assert restored == zero and restored.first_level == 0
+
+
+def test_wording_must_be_translated_and_known() -> None:
+    data = small_data()
+    data["wording"] = {"weakest_link": {"fi": "Heikoin lenkki"}, "slogan": {"fi": "x", "en": "x"}}
+    found = problems(data)
+    assert any(p.startswith("wording.slogan: Extra inputs are not permitted") for p in found)
+    data["wording"] = {"weakest_link": {"fi": "Heikoin lenkki"}}
+    assert problems(data) == ["wording.weakest_link: missing translation 'en'"]
+
+
+def test_the_default_framework_carries_the_texts_that_were_in_the_templates(
+        registry: FrameworkRegistry) -> None:
+    fw = registry.get("some-maturity")
+    wording = fw.wording
+    assert wording.attribution and "M-Brain" in wording.attribution["en"]
+    assert wording.weakest_link and "social media" in wording.weakest_link["en"]
+    assert wording.needs_prompt and "some-työltä" in wording.needs_prompt["fi"]
+    assert wording.owner_roles and "community manager" in wording.owner_roles["en"]
+    assert wording.core_factor and "korttitalo" in wording.core_factor["fi"]
+    assert fw.version == "2026.2" and fw.first_level == 1 and not fw.groups

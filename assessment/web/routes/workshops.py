@@ -82,12 +82,14 @@ def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
         votes = workshops.question_votes(session, workshop, [question.id]).get(question.id, [])
         values["votes"] = len(votes)
         values["revealed"] = workshops.is_revealed(session, workshop, question.id)
-        values["summary"] = workshops.summarise(votes, framework.stage_count, min_votes)
+        values["summary"] = workshops.summarise(votes, framework.stage_count, min_votes,
+                                 framework.first_level)
     if step.kind is workshops.StepKind.target and factor is not None:
         levels = workshops.target_votes(session, workshop, factor.id)
         values["votes"] = len(levels)
         values["summary"] = workshops.summarise([("level", lv) for lv in levels],
-                                                framework.stage_count, min_votes)
+                                                framework.stage_count, min_votes,
+                                 framework.first_level)
     if step.kind in (workshops.StepKind.needs, workshops.StepKind.needs_vote,
                      workshops.StepKind.wrapup):
         values["needs"] = workshops.ranked_needs(session, workshop)
@@ -105,7 +107,8 @@ def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Tr
     scores = services.score_assessment(framework, services.own_answers(session, assessment))
     targets = workshops.targets_for(session, workshop.round_id, workshop.unit_id)
     votes = workshops.question_votes(session, workshop)
-    divergent = [(f, q, workshops.summarise(votes[q.id], framework.stage_count, min_votes))
+    divergent = [(f, q, workshops.summarise(votes[q.id], framework.stage_count, min_votes,
+                                 framework.first_level))
                  for f in framework.factors for q in f.questions if q.id in votes]
     outer = [(f, s) for f, s in zip(framework.factors, scores, strict=True) if not f.core]
     core = next(((f, s) for f, s in zip(framework.factors, scores, strict=True) if f.core), None)
@@ -117,6 +120,7 @@ def _wrapup(session: SessionDep, workshop: Workshop, framework: Framework, t: Tr
         title=t.gettext("Consensus and targets"),
         axes=tuple(t.text(f.name) for f, _ in outer),
         levels=tuple(t.text(s.name) for s in framework.stages),
+        first_level=framework.first_level,
         series=(RadarSeries(t.gettext("Consensus"), tuple(value(s) for _, s in outer)),
                 RadarSeries(t.gettext("Target"), tuple(
                     float(targets[f.id]) if f.id in targets else None for f, _ in outer),
@@ -214,7 +218,7 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
     round_ = session.get(services.Round, workshop.round_id)
     answers = services.own_answers(session, session.get(services.Assessment,
                                                         workshop.assessment_id))  # type: ignore[arg-type]
-    agreed = {qid for qid, answer in answers.items() if answer.level}
+    agreed = {qid for qid, answer in answers.items() if answer.level is not None}
     values.update(unit=unit, round=round_, consensus=answers, message=message,
                   by_factor=workshops.agenda_by_factor(values["agenda"], framework, agreed,
                                                        values["step"]),
@@ -442,10 +446,11 @@ def _participant_page(request: Request, session: SessionDep, t: Translator,
         if revealed:  # only then do participants see the votes
             votes = workshops.question_votes(session, workshop, [step.question_id])
             values.update(revealed=True, summary=workshops.summarise(
-                votes.get(step.question_id, []), framework.stage_count, _min_votes(request)))
+                votes.get(step.question_id, []), framework.stage_count, _min_votes(request),
+                framework.first_level))
     elif step.kind is workshops.StepKind.target and step.factor_id:
         level = workshops.my_target_vote(session, workshop, participant, step.factor_id)
-        mine = str(level) if level else None
+        mine = str(level) if level is not None else None
     elif step.kind is workshops.StepKind.needs_vote:
         my_needs = workshops.ranked_needs(session, workshop, participant)
         dots_left = workshop.dots_per_participant - workshops.dots_used(session, workshop,
