@@ -503,7 +503,9 @@ class _Exporter:
 
     def _round(self, round_: Round, content_hash: str) -> RoundData:
         assessments = sorted(
-            self.session.exec(select(Assessment).where(Assessment.round_id == round_.id)),
+            # The pre-workshop survey's answers are not part of the file (yet).
+            self.session.exec(select(Assessment).where(
+                Assessment.round_id == round_.id, Assessment.kind != AssessmentKind.survey)),
             key=lambda a: (self.unit_index[a.unit_id], _KIND_ORDER[AssessmentKind(a.kind)]))
         targets = sorted(self.session.exec(select(Target).where(Target.round_id == round_.id)),
                          key=lambda t: (self.unit_index[t.unit_id], t.factor_id))
@@ -779,6 +781,8 @@ class _Checker:
         for i, assessment in enumerate(round_.assessments):
             where = f"{path}.assessments[{i}]"
             self.known_unit(f"{where}.unit", assessment.unit)
+            if assessment.kind is AssessmentKind.survey:
+                self.add(f"{where}.kind", "a pre-workshop survey is not part of the file")
             pair = (assessment.unit, assessment.kind.value)
             if pair in seen:
                 self.add(where, f"a second {assessment.kind.value} assessment of unit "

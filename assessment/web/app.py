@@ -33,6 +33,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    survey,
     users,
     workshops,
 )
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, survey.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
