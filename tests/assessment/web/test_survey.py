@@ -82,7 +82,7 @@ def test_a_phone_answers_and_changes_its_answers(app: FastAPI, client: TestClien
     form = mobile.get(f"/s/{item.code}")
     assert form.status_code == 200 and form.headers["cache-control"] == "no-store"
     soup = BeautifulSoup(form.text, "html.parser")
-    assert [i["name"] for i in soup.select("#survey-form fieldset input")][0] == \
+    assert next(i["name"] for i in soup.select("#survey-form fieldset input")) == \
         f"q-{first.questions[0].id}"
     assert stored(db) == (0, 0)  # nothing is stored before the first answer
     sent = answer(mobile, item, first.id, {first.questions[0].id: "2",
@@ -342,7 +342,7 @@ def test_prompts_on_the_console_and_the_projector(app: FastAPI, client: TestClie
     wall_fi = BeautifulSoup(finnish.get(f"/workshops/{workshop.id}/projector").text,
                             "html.parser")
     assert wall_fi.select_one("#projected-prompt").get_text(strip=True) == \
-        "Mitä pitäisi olla totta, jotta olisimme vaiheessa 4 (Integroitu)?"
+        "Mitä pitäisi olla totta, jotta olisimme tasolla 4 (Integroitu)?"
     # An unknown prompt is refused and the projected one stays.
     refused = client.post(f"/workshops/{workshop.id}/prompt", data={"prompt": "q:other:9"})
     assert refused.status_code == 422 and "no such prompt" in text_of(refused)
