@@ -196,6 +196,12 @@ class FactorProgress:
     target: Step | None
     current: bool
     confirm: Step | None = None  # focus mode: the step confirming the pre-survey's consensus
+    skipped: int = 0  # focus mode: the factor's questions that step confirms
+
+    @property
+    def total(self) -> int:
+        """How many of the factor's questions the agenda covers, confirmed ones included."""
+        return len(self.steps) + self.skipped
 
 
 def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
@@ -209,9 +215,11 @@ def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
                        and s.factor_id == factor.id), None)
         confirm = next((s for s in steps if s.kind is StepKind.confirm
                         and s.factor_id == factor.id), None)
+        shown = {s.question_id for s in questions}
+        skipped = [q.id for q in factor.questions if q.id not in shown] if confirm else []
         grouped.append(FactorProgress(
-            factor.id, questions, sum(1 for s in questions if s.question_id in agreed), target,
-            current.factor_id == factor.id, confirm))
+            factor.id, questions, sum(1 for q in [*shown, *skipped] if q in agreed), target,
+            current.factor_id == factor.id, confirm, len(skipped)))
     return grouped
 
 
