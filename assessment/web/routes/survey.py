@@ -7,7 +7,7 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -17,6 +17,7 @@ from assessment import prompts, services, survey, workshops
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Survey, SurveyStatus, Workshop, id_of
+from assessment.policy import Action
 from assessment.services import ServiceError
 from assessment.web.access import (
     Public,
@@ -25,9 +26,10 @@ from assessment.web.access import (
     SurveyWrite,
     WorkshopCreate,
     WorkshopWrite,
+    may,
 )
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep, get_registry, translator_for
-from assessment.web.pages import see_other
+from assessment.web.pages import safe_next, see_other
 from assessment.web.security import client_address
 
 router = APIRouter()
@@ -68,6 +70,7 @@ def show_survey(request: Request, session: SessionDep, t: TranslatorDep, registr
                 item: SurveyRead) -> Response:
     """The survey for the consultant: its link and QR code, how many answered, each
     question's distribution (above the anonymity minimum) and what focus mode would skip."""
+    # Imported here: the workshop routes import this module for their screens.
     from assessment.web.routes.workshops import _qr_svg  # the same QR drawing, cached
 
     framework = services.framework_of_round(session, registry, item.round_id)
@@ -92,36 +95,34 @@ def show_survey(request: Request, session: SessionDep, t: TranslatorDep, registr
 
 
 def _may_run(request: Request, item: Survey) -> bool:
-    from assessment.policy import Action
-    from assessment.web.access import may
-
     return may(request.state.viewer, "workshop", Action.write, item.organisation_id)
 
 
 @router.post("/surveys/{survey_id}/close")
-def close_survey(session: SessionDep, item: SurveyWrite) -> Response:
-    """Close the survey: the answers are kept, no more are taken."""
+def close_survey(session: SessionDep, item: SurveyWrite,
+                 next: Annotated[str | None, Form()] = None) -> Response:
+    """Close the survey: the answers are kept, no more are taken. Back to `next` (the
+    workshop console closes it too), or the survey's page."""
     survey.close_survey(session, item)
     session.commit()
-    return see_other(f"/surveys/{item.id}")
+    return see_other(safe_next(next, f"/surveys/{item.id}"))
 
 
 @router.post("/surveys/{survey_id}/open")
-def reopen_survey(session: SessionDep, item: SurveyWrite) -> Response:
+def reopen_survey(session: SessionDep, item: SurveyWrite,
+                  next: Annotated[str | None, Form()] = None) -> Response:
     """Open a closed survey again."""
     round_ = session.get(services.Round, item.round_id)
     unit = session.get(services.Unit, item.unit_id)
     assert round_ is not None and unit is not None  # guaranteed by the foreign keys
     survey.open_survey(session, round_, unit, by=None)
     session.commit()
-    return see_other(f"/surveys/{item.id}")
+    return see_other(safe_next(next, f"/surveys/{item.id}"))
 
 
 # Respondents -----------------------------------------------------------------------------
 
 def _survey_or_404(session: Session, code: str) -> Survey:
-    from fastapi import HTTPException
-
     item = survey.by_code(session, code)
     if item is None:
         raise HTTPException(status_code=404)
@@ -248,7 +249,7 @@ def workshop_values(session: Session, workshop: Workshop, framework: Framework,
     spread = prompts.spread_of(values.get("summary"), values.get("revealed", False))
     shown = prompts.question_prompts(framework, question.id, spread) if question else []
     values.update(
-        presurvey=presurvey, prompts=shown,
+        survey_item=item, presurvey=presurvey, prompts=shown,
         projected=prompts.resolve(framework, workshop.prompt, step.question_id, spread),
         focus=survey.focus_saving(workshop, framework),
         proposals=survey.proposals_for(session, workshop, framework, step.factor_id, min_votes)
@@ -265,6 +266,7 @@ def digest_part(values: dict[str, Any]) -> str:
 
 def _facilitator(request: Request, session: Session, t: Translator, registry: RegistryDep,
                  workshop: Workshop, action: Any) -> Response:
+    # Imported here: the workshop routes import this module for their screens.
     from assessment.web.routes.workshops import _console
 
     try:

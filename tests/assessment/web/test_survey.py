@@ -128,9 +128,19 @@ def test_a_closed_survey_takes_no_answers(app: FastAPI, client: TestClient, db: 
     db.expire_all()
     assert db.exec(select(Answer.level)).all() == [2]
     assert "This survey has closed" in text_of(mobile.get(f"/s/{item.code}"))
-    # Reopened, it takes answers again.
-    assert client.post(f"/surveys/{item.id}/open", follow_redirects=False).status_code == 303
+    # Reopened from the workshop console, it takes answers again; a `next` off the site is
+    # not followed.
+    client.post(f"/rounds/{round_.id}/units/{unit.id}/workshops")
+    workshop = db.exec(select(Workshop)).one()
+    console = BeautifulSoup(client.get(f"/workshops/{workshop.id}").text, "html.parser")
+    assert console.select_one("#survey-line form")["action"] == f"/surveys/{item.id}/open"
+    back = client.post(f"/surveys/{item.id}/open", data={"next": f"/workshops/{workshop.id}"},
+                       follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/workshops/{workshop.id}"
     assert answer(mobile, item, framework.factors[0].id, {q: "5"}).status_code == 303
+    away = client.post(f"/surveys/{item.id}/close", data={"next": "//evil.example/"},
+                       follow_redirects=False)
+    assert away.headers["location"] == f"/surveys/{item.id}"
 
 
 def test_an_unknown_question_or_choice_stores_nothing(app: FastAPI, client: TestClient,
