@@ -47,6 +47,14 @@ def answer_survey(page: Page, url: str, framework: Framework, person: int) -> No
     expect(page.locator("#survey-done")).to_contain_text("Your answers are saved")
 
 
+def assert_fits(projector: Page) -> None:
+    """The wall screen is never scrolled: nothing may overflow it."""
+    overflow = projector.evaluate("""() => [
+        document.documentElement.scrollWidth - innerWidth,
+        document.documentElement.scrollHeight - innerHeight]""")
+    assert overflow[0] <= 0 and overflow[1] <= 0, f"projector overflows by {overflow}"
+
+
 def test_a_focus_workshop_after_a_pre_survey_of_five_phones(server: Site, browser: Browser,
                                                            framework: Framework) -> None:
     base = server.base
@@ -113,6 +121,7 @@ def test_a_focus_workshop_after_a_pre_survey_of_five_phones(server: Site, browse
     expect(console.locator("#step-heading")).to_contain_text(
         f"Agreed in the pre-survey: {goals}")
     expect(projector.locator(".confirm-wall li")).to_have_count(5, timeout=FOLLOW_MS)
+    assert_fits(projector)
     selects = console.locator("#confirm-form select")
     expect(selects).to_have_count(5)
     for i in range(5):
@@ -143,5 +152,8 @@ def test_a_focus_workshop_after_a_pre_survey_of_five_phones(server: Site, browse
         "button", name="Show on the projector").click()
     expect(console.locator("li.prompt.projected")).to_contain_text(prompt)
     expect(projector.locator("#projected-prompt")).to_have_text(prompt, timeout=FOLLOW_MS)
+    for size in ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080}):
+        projector.set_viewport_size(size)
+        assert_fits(projector)
     for context in (facilitator, *phones):
         context.close()
