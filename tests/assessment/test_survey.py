@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from assessment import prompts, services, survey, workshops
-from assessment.framework import Framework, load_framework, parse_framework
-from assessment.models import Answer, AssessmentKind, SurveyStatus
+from assessment import demo, exchange, prompts, services, survey, workshops
+from assessment.db import create_db_engine
+from assessment.framework import Framework, FrameworkRegistry, load_framework, parse_framework
+from assessment.models import (
+    Answer,
+    AssessmentKind,
+    Organisation,
+    Round,
+    SurveyStatus,
+    Unit,
+    metadata,
+)
 from assessment.roadmap import round_scores
 from assessment.workshops import StepKind
 from tests.assessment.test_framework import SMALL, problems, small_data
@@ -180,3 +191,55 @@ def test_the_default_framework_has_prompts_for_every_factor_and_question() -> No
             for text in question.prompts:
                 assert set(text) == {"fi", "en"}
                 assert text["fi"].rstrip().endswith(("?", ".")), text
+
+
+# The demo organisation and the export -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_db(registry: FrameworkRegistry) -> Iterator[tuple[Session, Organisation]]:
+    """The demo organisation in an in-memory database (its newest round on 2026.2)."""
+    engine = create_db_engine("sqlite://")
+    metadata.create_all(engine)
+    framework = registry.get("some-maturity")
+    with Session(engine, expire_on_commit=False) as session:
+        organisation = demo.load_demo(session, framework,
+                                      earlier=registry.earlier(framework)).organisation
+        session.commit()
+        yield session, organisation
+    engine.dispose()
+
+
+def test_focus_mode_on_the_demo_organisation(demo_db: tuple[Session, Organisation],
+                                             framework: Framework) -> None:
+    """The figures the README gives for the demo: the survey of Myynti in the newest round."""
+    session, organisation = demo_db
+    latest = session.exec(select(Round).where(Round.organisation_id == organisation.id)
+                          .order_by(col(Round.id).desc())).first()
+    unit = session.exec(select(Unit).where(Unit.organisation_id == organisation.id,
+                                           Unit.name == demo.SURVEY_UNIT)).one()
+    assert latest is not None
+    item = survey.survey_of(session, latest.id or 0, unit.id or 0)
+    assert item is not None and item.status == SurveyStatus.closed
+    assert survey.respondent_count(session, item) == demo.SURVEY_RESPONDENTS == 7
+    skip = survey.focus_questions(session, latest, unit, framework, 3)
+    factors = {f.id for f in framework.factors for q in f.questions if q.id in skip}
+    full, focused = workshops.agenda(framework), workshops.agenda(framework,
+                                                                  skip=frozenset(skip))
+    assert (len(skip), len(factors), len(full), len(focused)) == (25, 7, 51, 33)
+
+
+def test_surveys_stay_out_of_the_export_and_an_import_refuses_one(
+        demo_db: tuple[Session, Organisation]) -> None:
+    session, organisation = demo_db
+    data = exchange.export_organisation(session, organisation)
+    kinds = {a["kind"] for r in data["rounds"] for a in r["assessments"]}
+    assert kinds == {"self", "workshop"}
+    forged = json.loads(exchange.dump_json(data))
+    forged["rounds"][0]["assessments"][0]["kind"] = "survey"
+    engine = create_db_engine("sqlite://")
+    metadata.create_all(engine)
+    with Session(engine) as other, pytest.raises(exchange.InvalidImportFile) as caught:
+        exchange.import_organisation(other, forged)
+    assert {p.path: p.message for p in caught.value.problems}[
+        "rounds[0].assessments[0].kind"] == "a pre-workshop survey is not part of the file"
+    engine.dispose()
