@@ -179,32 +179,38 @@ def start(session: Session, survey: Survey, address: str, *, limit: int,
 
 
 def _upsert(dialect: Any) -> Any:
-    table = Answer.__table__  # type: ignore[attr-defined]
-    stmt = dialect.insert(table).values(
-        assessment_id=bindparam("assessment_id"), respondent_id=bindparam("respondent_id"),
-        question_id=bindparam("question_id"), choice=bindparam("choice"),
-        level=bindparam("level"), updated_at=bindparam("updated_at"))
+    """Insert or replace a respondent's answer in one statement that stores nothing unless,
+    when it runs, the survey is still open (on PostgreSQL it share-locks the survey's row, so
+    closing waits for answers being written and every answer after it is refused)."""
+    answers = Answer.__table__  # type: ignore[attr-defined]
+    source = select(Survey.assessment_id, *(bindparam(name, type_=answers.c[name].type) for name
+                                            in ("respondent_id", "question_id", "choice",
+                                                "level", "updated_at"))).where(
+        Survey.id == bindparam("survey_id"), Survey.status == SurveyStatus.open,
+    ).with_for_update(read=True)
+    stmt = dialect.insert(answers).from_select(
+        ["assessment_id", "respondent_id", "question_id", "choice", "level", "updated_at"],
+        source)
     return stmt.on_conflict_do_update(
         index_elements=["assessment_id", "respondent_id", "question_id"],
         index_where=col(Answer.respondent_id).is_not(None),
-        set_={name: stmt.excluded[name] for name in ("choice", "level", "updated_at")})
+        set_={name: stmt.excluded[name] for name in ("choice", "level", "updated_at")},
+    ).returning(answers.c.id)
 
 
 _UPSERTS = {"sqlite": _upsert(sqlite), "postgresql": _upsert(postgresql)}
-_LOCK_SURVEY = select(Survey.status).where(Survey.id == bindparam("survey_id")).with_for_update(
-    read=True)
+_OPEN = select(Survey.id).where(Survey.id == bindparam("survey_id"),
+                                Survey.status == SurveyStatus.open).with_for_update(read=True)
 
 
 def answer(session: Session, survey: Survey, framework: Framework,
            respondent: SurveyRespondent, inputs: Iterable[services.AnswerInput]) -> int:
     """Store a respondent's answers (a second answer replaces the first; no choice clears
     it). Every input is checked first: an unknown question or an invalid choice stores
-    nothing. Returns how many questions now have an answer of this respondent's."""
+    nothing, and neither does a survey closed before the answers are written (each write
+    checks it). Returns how many questions now have an answer of this respondent's."""
     parsed = [services.parse_answer(framework, item, workshop=True) for item in inputs]
-    # The survey's row, share-locked on PostgreSQL: closing it waits for answers being
-    # written, and answers after it see it closed.
-    status = session.exec(_LOCK_SURVEY, params={"survey_id": survey.id}).one()
-    if status != SurveyStatus.open:
+    if session.exec(_OPEN, params={"survey_id": survey.id}).first() is None:
         raise Conflict(SURVEY_CLOSED)
     now = utcnow()
     upsert = _UPSERTS[session.get_bind().dialect.name]
@@ -215,10 +221,12 @@ def answer(session: Session, survey: Survey, framework: Framework,
                 col(Answer.respondent_id) == respondent.respondent_id,
                 col(Answer.question_id) == item.question_id))
             continue
-        session.execute(upsert, params={
-            "assessment_id": survey.assessment_id, "respondent_id": respondent.respondent_id,
+        stored = session.execute(upsert, params={
+            "survey_id": survey.id, "respondent_id": respondent.respondent_id,
             "question_id": item.question_id, "choice": str(item.choice), "level": item.level,
-            "updated_at": now})
+            "updated_at": now}).scalar()
+        if stored is None:  # closed since the check: the transaction is rolled back
+            raise Conflict(SURVEY_CLOSED)
     session.flush()
     return len(my_answers(session, survey, respondent))
 
