@@ -291,6 +291,13 @@ def test_a_focus_workshop_confirms_what_the_survey_agreed(app: FastAPI, client: 
     assert all(s.select_one("option[selected]")["value"] == "3" for s in selects)  # 3,4,3,4,3
     projector = text_of(client.get(f"/workshops/{workshop.id}/projector"))
     assert "The pre-workshop survey agreed on these questions" in projector
+    # A phone at the confirmation step has nothing to vote on; a skipped question takes no vote.
+    mobile = phone(app)
+    mobile.post("/join", data={"code": workshop.code})
+    assert "there is nothing to vote on" in text_of(mobile.get(f"/w/{workshop.code}"))
+    skipped = framework.factors[0].questions[0].id
+    assert mobile.post(f"/w/{workshop.code}/votes/{skipped}",
+                       data={"choice": "2"}).status_code == 409
     factor = framework.factors[0]
     data = {"factor_id": factor.id, **{f"level-{q.id}": "4" for q in factor.questions}}
     data[f"level-{factor.questions[1].id}"] = "3"  # the room disputes one
