@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -30,6 +29,7 @@ from assessment.web.access import (
 )
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep, get_registry, translator_for
 from assessment.web.pages import safe_next, see_other
+from assessment.web.routes.assessments import FormDep
 from assessment.web.security import client_address
 
 router = APIRouter()
@@ -177,13 +177,13 @@ def _inputs(form: FormData) -> list[services.AnswerInput]:
 
 
 @router.post("/s/{survey_code}")
-async def answer_survey(request: Request, _: PublicWrite, survey_code: str) -> Response:
+def answer_survey(request: Request, _: PublicWrite, survey_code: str,
+                  form: FormDep) -> Response:
     """Save one factor's answers and go on to the next factor (or the thank-you). The first
     answers start a respondent, whose token the browser keeps to come back and change them.
     Refused, with nothing stored: a closed survey, an unknown question or choice, a key that
     is not this survey's, too many new respondents from one address."""
-    form = await request.form()
-    return await run_in_threadpool(_answer, request, survey_code, form)
+    return _answer(request, survey_code, form)
 
 
 def _answer(request: Request, survey_code: str, form: FormData) -> Response:
@@ -308,11 +308,10 @@ def _current_votes(session: Session, workshop: Workshop, framework: Framework,
 
 
 @router.post("/workshops/{workshop_id}/confirm")
-async def confirm_factor(request: Request, workshop: WorkshopWrite) -> Response:
+def confirm_factor(request: Request, workshop: WorkshopWrite, form: FormDep) -> Response:
     """Focus mode: record in one step the consensus of a factor's questions that the
     pre-survey agreed on (the proposed stage of each, or the one the facilitator chose)."""
-    form = await request.form()
-    return await run_in_threadpool(_confirm, request, workshop, form)
+    return _confirm(request, workshop, form)
 
 
 def _confirm(request: Request, workshop: Workshop, form: FormData) -> Response:
