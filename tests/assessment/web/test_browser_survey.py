@@ -155,5 +155,27 @@ def test_a_focus_workshop_after_a_pre_survey_of_five_phones(server: Site, browse
     for size in ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080}):
         projector.set_viewport_size(size)
         assert_fits(projector)
+
+    # Three phones vote far apart; after the reveal the console offers the divergence
+    # prompts with the stages voted, and the wall shows the room's votes, the survey's line
+    # and the chosen prompt, still without overflowing.
+    found = re.search(r"Join code ([A-Z0-9]{6})", console.locator("p.meta").first.inner_text())
+    assert found is not None
+    for page, level in zip(pages[:3], (1, 2, 4), strict=True):
+        page.goto(f"{base}/join?code={found.group(1)}")
+        page.get_by_role("button", name="Join").click()
+        page.locator(f"#v-{level}").check()
+        expect(page.locator("#vote [role=status]")).to_have_text("Saved")
+    console.reload()
+    console.get_by_role("button", name="Reveal the votes").click()
+    divergence = "What would have to be true for us to be at stage 4 (Integrated)?"
+    console.locator("li.prompt-divergence").filter(has_text=divergence).get_by_role(
+        "button", name="Show on the projector").click()
+    expect(projector.locator("#projected-prompt")).to_have_text(divergence, timeout=FOLLOW_MS)
+    expect(projector.locator(".wall-distribution")).to_be_visible()
+    expect(projector.locator("#presurvey-line")).to_contain_text("Pre-workshop survey")
+    for size in ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080}):
+        projector.set_viewport_size(size)
+        assert_fits(projector)
     for context in (facilitator, *phones):
         context.close()
