@@ -23,6 +23,7 @@ from assessment.web.access import (
     PublicWrite,
     SurveyRead,
     SurveyWrite,
+    UserDep,
     WorkshopCreate,
     WorkshopWrite,
     may,
@@ -58,9 +59,9 @@ def survey_url(request: Request, item: Survey) -> str:
 # Consultant ------------------------------------------------------------------------------
 
 @router.post("/rounds/{round_id}/units/{unit_id}/survey")
-def open_survey(session: SessionDep, target: WorkshopCreate, request: Request) -> Response:
+def open_survey(session: SessionDep, target: WorkshopCreate, user: UserDep) -> Response:
     """Open (or reopen) the unit's pre-workshop survey in the round."""
-    item = survey.open_survey(session, target.round, target.unit, by=request.state.user)
+    item = survey.open_survey(session, target.round, target.unit, by=user)
     session.commit()
     return see_other(f"/surveys/{item.id}")
 
