@@ -243,3 +243,38 @@ def test_surveys_stay_out_of_the_export_and_an_import_refuses_one(
     assert {p.path: p.message for p in caught.value.problems}[
         "rounds[0].assessments[0].kind"] == "a pre-workshop survey is not part of the file"
     engine.dispose()
+
+
+def test_a_focus_workshop_survives_export_and_import(framework: Framework) -> None:
+    engine, second = create_db_engine("sqlite://"), create_db_engine("sqlite://")
+    for each in (engine, second):
+        metadata.create_all(each)
+    with Session(engine, expire_on_commit=False) as session:
+        organisation = make_organisation(session, name="Fokus Oy")
+        unit = make_unit(session, organisation=organisation)
+        round_ = services.create_round(session, organisation, "Kevät", framework)
+        skip = [q.id for q in framework.factors[0].questions]
+        workshop = workshops.create_workshop(session, round_, unit, by=None, skip=skip)
+        last = len(workshops.workshop_agenda(workshop, framework)) - 1
+        workshops.go_to(session, workshop, framework, last)
+        session.commit()
+        text = exchange.dump_json(exchange.export_organisation(session, organisation))
+    data = json.loads(text)
+    assert data["rounds"][0]["workshops"][0]["focus_skip"] == skip
+    with Session(second, expire_on_commit=False) as other:
+        imported = exchange.import_organisation(other, data)
+        assert exchange.dump_json(exchange.export_organisation(other, imported)) == text
+    broken = json.loads(text)
+    broken["rounds"][0]["workshops"][0]["focus_skip"] = [skip[0], skip[0], "no-such-question"]
+    broken["rounds"][0]["workshops"][0]["step_index"] = last + 10
+    with Session(create_db_engine("sqlite://")) as third, \
+            pytest.raises(exchange.InvalidImportFile) as caught:
+        metadata.create_all(third.get_bind())
+        exchange.import_organisation(third, broken)
+    found = {p.path: p.message for p in caught.value.problems}
+    where = "rounds[0].workshops[0]"
+    assert found[f"{where}.focus_skip[1]"] == f"duplicate question {skip[0]!r}"
+    assert "unknown question 'no-such-question'" in found[f"{where}.focus_skip[2]"]
+    assert found[f"{where}.step_index"].startswith(f"step {last + 10} is out of range")
+    engine.dispose()
+    second.dispose()
