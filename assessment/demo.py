@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from assessment import accounts, roadmap, services, workshops
+from assessment import accounts, roadmap, services, survey, workshops
 from assessment.framework import Framework
 from assessment.models import (
     ActionStatus,
@@ -77,6 +77,9 @@ _GENERIC_NEEDS = (
     ("Parempi tieto siitä, missä olemme nyt.", None),
 )
 PILOT_UNIT = "Asiakaspalvelu"
+# The unit whose people answered a pre-workshop survey in the newest round.
+SURVEY_UNIT = "Myynti"
+SURVEY_RESPONDENTS = 7
 # (kind, name, start, end, focus factors, units, owners, gates as (factor, level))
 _PHASES: tuple[tuple[str, str, date, date, tuple[str, ...], tuple[str, ...],
                      tuple[tuple[str, str], ...], tuple[tuple[str, int], ...]], ...] = (
@@ -238,6 +241,7 @@ def load_demo(session: Session, framework: Framework, *, earlier: Framework | No
     spring = earlier or framework
     _demo_workshop(session, spring, rounds[1], units[PILOT_UNIT], random.Random(seed + 1))
     _demo_roadmap(session, spring, organisation, rounds[1], units)
+    _demo_survey(session, framework, rounds[-1], units[SURVEY_UNIT], random.Random(seed + 2))
     return DemoSummary(organisation, len(units), len(ROUNDS), answers, created=True)
 
 
@@ -278,6 +282,28 @@ def _demo_workshop(session: Session, framework: Framework, round_: Round, unit: 
             workshops.record_target(session, workshop, framework, step.factor_id, str(target))
     workshops.go_to(session, workshop, framework, steps[-1].index)
     workshops.close_workshop(session, workshop)
+
+
+def _demo_survey(session: Session, framework: Framework, round_: Round, unit: Unit,
+                 rng: random.Random) -> None:
+    """A closed pre-workshop survey: people agree on some practices (close answers) and not
+    on others (answers spread over several stages)."""
+    item = survey.open_survey(session, round_, unit, by=None)
+    clear = {q.id: rng.random() < 0.5 for f in framework.factors for q in f.questions}
+    base = 2.0
+    for _ in range(SURVEY_RESPONDENTS):
+        respondent = survey.start(session, item, "demo", limit=SURVEY_RESPONDENTS,
+                                  window=timedelta(minutes=1))[0]
+        inputs = []
+        for factor in framework.factors:
+            centre = base + _FACTOR_BIAS.get(factor.id, 0.0)
+            for question in factor.questions:
+                noise = 0.3 if clear[question.id] else 0.9
+                level = max(1, min(framework.stage_count, round(centre + rng.gauss(0, noise))))
+                choice = "dont_know" if rng.random() < 0.03 else str(level)
+                inputs.append(services.AnswerInput(question.id, choice))
+        survey.answer(session, item, framework, respondent, inputs)
+    survey.close_survey(session, item)
 
 
 def _demo_roadmap(session: Session, framework: Framework, organisation: Organisation,

@@ -223,6 +223,8 @@ class WorkshopData(_Strict):
     version: Position
     dots_per_participant: Annotated[int, Field(ge=1, le=10)]
     targets_per_factor: bool = False  # absent in files written before it existed
+    # Focus mode: the questions the pre-survey agreed on (absent in files written before it).
+    focus_skip: list[Ident] = Field(default_factory=list)
     created_at: When
     closed_at: When | None
     participants: list[ParticipantData]
@@ -511,7 +513,9 @@ class _Exporter:
 
     def _round(self, round_: Round, content_hash: str) -> RoundData:
         assessments = sorted(
-            self.session.exec(select(Assessment).where(Assessment.round_id == round_.id)),
+            # The pre-workshop survey's answers are not part of the file (yet).
+            self.session.exec(select(Assessment).where(
+                Assessment.round_id == round_.id, Assessment.kind != AssessmentKind.survey)),
             key=lambda a: (self.unit_index[a.unit_id], _KIND_ORDER[AssessmentKind(a.kind)]))
         targets = sorted(self.session.exec(select(Target).where(Target.round_id == round_.id)),
                          key=lambda t: (self.unit_index[t.unit_id], t.factor_id))
@@ -580,7 +584,8 @@ class _Exporter:
             unit=self.unit_key[w.unit_id], code=w.code, status=WorkshopStatus(w.status),
             step_index=w.step_index, version=w.version,
             dots_per_participant=w.dots_per_participant,
-            targets_per_factor=w.targets_per_factor, created_at=_utc(w.created_at),
+            targets_per_factor=w.targets_per_factor,
+            focus_skip=[q for q in w.focus_skip.split(",") if q], created_at=_utc(w.created_at),
             closed_at=_utc_or_none(w.closed_at),
             participants=[ParticipantData(key=pkey[id_of(p)],
                                           respondent=self.respondent_key[p.respondent_id],
@@ -788,6 +793,8 @@ class _Checker:
         for i, assessment in enumerate(round_.assessments):
             where = f"{path}.assessments[{i}]"
             self.known_unit(f"{where}.unit", assessment.unit)
+            if assessment.kind is AssessmentKind.survey:
+                self.add(f"{where}.kind", "a pre-workshop survey is not part of the file")
             pair = (assessment.unit, assessment.kind.value)
             if pair in seen:
                 self.add(where, f"a second {assessment.kind.value} assessment of unit "
@@ -860,10 +867,23 @@ class _Checker:
 
     def workshop_state(self, path: str, workshop: WorkshopData,
                        framework: Framework | None) -> None:
-        """The step is one of the agenda's; closed exactly when it has a closing time."""
-        if framework is not None and workshop.step_index >= len(workshops.agenda(framework)):
+        """The step is one of the agenda's (a focus workshop's skips known questions, once
+        each); closed exactly when it has a closing time."""
+        skipped: set[str] = set()
+        for i, question_id in enumerate(workshop.focus_skip):
+            where = f"{path}.focus_skip[{i}]"
+            self.unique(where, question_id, skipped, "question")
+            if framework is not None:
+                try:
+                    framework.question(question_id)
+                except KeyError:
+                    self.add(where, f"unknown question {question_id!r} for the round's "
+                                    "framework")
+        steps = len(workshops.agenda(framework, targets_per_factor=workshop.targets_per_factor,
+                                     skip=frozenset(workshop.focus_skip))) if framework else 0
+        if framework is not None and workshop.step_index >= steps:
             self.add(f"{path}.step_index", f"step {workshop.step_index} is out of range 0–"
-                                           f"{len(workshops.agenda(framework)) - 1}")
+                                           f"{steps - 1}")
         closed = workshop.status is WorkshopStatus.closed
         if closed != (workshop.closed_at is not None):
             self.add(f"{path}.closed_at", "a closed workshop needs the time it closed, an "
@@ -1094,7 +1114,8 @@ class _Importer:
                        unit_id=self.units[data.unit], assessment_id=assessment_id,
                        code=data.code, status=data.status, step_index=data.step_index,
                        version=data.version, dots_per_participant=data.dots_per_participant,
-                       targets_per_factor=data.targets_per_factor, created_by=None,
+                       targets_per_factor=data.targets_per_factor,
+                       focus_skip=",".join(data.focus_skip), created_by=None,
                        created_at=_stored(data.created_at),
                        closed_at=_stored_or_none(data.closed_at))
         self.add_all([row])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import string
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ class Stage(_Frozen):
 class Question(_Frozen):
     """A question whose answer options are anchors: what it looks like at each stage."""
 
-    _omit_at_default = frozenset({"scope", "not_applicable", "sources"})
+    _omit_at_default = frozenset({"scope", "not_applicable", "sources", "prompts"})
 
     id: Identifier
     text: Text
@@ -82,6 +83,9 @@ class Question(_Frozen):
         "and workshop phone), for questions that can honestly not apply")
     sources: list[Identifier] = Field(
         default_factory=list, description="Ids of the seeds (see `seeds`) the question rests on")
+    prompts: list[Text] = Field(
+        default_factory=list, description="Discussion prompts for the facilitator on this "
+        "question (workshop console; one can be put on the projector)")
 
 
 class Action(_Frozen):
@@ -132,7 +136,7 @@ class Wording(_Frozen):
 class Factor(_Frozen):
     """A success factor with its per-stage descriptions, questions and action library."""
 
-    _omit_at_default = frozenset({"group"})
+    _omit_at_default = frozenset({"group", "prompts"})
 
     id: Identifier
     core: bool = Field(default=False, description="The centre of the framework (at most one)")
@@ -144,13 +148,21 @@ class Factor(_Frozen):
     stages: dict[Identifier, Text] = Field(description="Stage id -> this factor at that stage")
     questions: list[Question] = Field(min_length=1)
     actions: list[Action] = Field(default_factory=list)
+    prompts: list[Text] = Field(
+        default_factory=list, description="Discussion prompts for every question of the factor "
+        "(workshop console; one can be put on the projector)")
+
+
+# The placeholders a divergence prompt may hold: the lowest and highest stage voted, and the
+# median's stage, each filled in as "4 (Integrated)".
+DIVERGENCE_PLACEHOLDERS = frozenset({"low", "high", "median"})
 
 
 class Framework(_Frozen):
     """A whole framework file."""
 
     _omit_at_default = frozenset({"facilitator_note", "seeds", "glossary", "first_level",
-                                  "groups", "wording"})
+                                  "groups", "wording", "divergence_prompts"})
     # Left out of the content hash (but kept in the snapshot): see `Wording`.
     _not_hashed: ClassVar[frozenset[str]] = frozenset({"wording"})
 
@@ -179,6 +191,9 @@ class Framework(_Frozen):
                                           description="Terms and what they mean")
     wording: Wording = Field(default_factory=Wording,
                              description="How the app speaks about the framework's domain")
+    divergence_prompts: list[Text] = Field(
+        default_factory=list, description="Prompts the console offers after a reveal whose "
+        "votes diverge; {low}, {high} and {median} are filled in with the stages voted")
 
     @property
     def stage_count(self) -> int:
@@ -435,6 +450,29 @@ def _group_issues(fw: Framework) -> list[Issue]:
     return issues
 
 
+def _placeholders(text: str) -> list[str] | None:
+    """The placeholder names in a text, or None when its braces are malformed."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        return None
+
+
+def _prompt_issues(fw: Framework) -> list[Issue]:
+    """Divergence prompts hold only the known placeholders; other prompts hold none."""
+    issues: list[Issue] = []
+    for i, prompt in enumerate(fw.divergence_prompts):
+        for lang, text in prompt.items():
+            names = _placeholders(text)
+            where = _path(["divergence_prompts", i, lang])
+            if names is None:
+                issues.append(Issue(where, "unbalanced braces: write {low}, {high} or {median}"))
+            issues += [Issue(where, f"unknown placeholder '{{{name}}}'; use {{low}}, {{high}} "
+                                    "or {median}")
+                       for name in names or () if name not in DIVERGENCE_PLACEHOLDERS]
+    return issues
+
+
 def semantic_issues(fw: Framework) -> list[Issue]:
     """Checks that span the whole file: ids, references, anchors and translations."""
     issues: list[Issue] = []
@@ -445,7 +483,8 @@ def semantic_issues(fw: Framework) -> list[Issue]:
     stage_ids = [s.id for s in fw.stages]
     for fi, factor in enumerate(fw.factors):
         issues += _factor_issues(fi, factor, stage_ids)
-    return issues + _group_issues(fw) + _source_issues(fw) + _translation_issues(fw)
+    return (issues + _group_issues(fw) + _source_issues(fw) + _prompt_issues(fw)
+            + _translation_issues(fw))
 
 
 def parse_framework(data: Any, file: Path) -> Framework:

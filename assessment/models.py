@@ -51,6 +51,8 @@ class AssessmentKind(StrEnum):
 
     self = "self"
     workshop = "workshop"
+    # The pre-workshop survey: only its respondents' answers, never scored as the unit's own.
+    survey = "survey"
 
 
 class AssessmentStatus(StrEnum):
@@ -309,6 +311,12 @@ class Workshop(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # Focus mode: the question ids (comma-separated) that the pre-survey agreed on when the
+    # workshop started; their steps give way to one confirmation step per factor.
+    focus_skip: str = Field(default="", sa_column=Column(Text, nullable=False,
+                                                         server_default=""))
+    # The discussion prompt on the projector (see `assessment.prompts`), or NULL.
+    prompt: str | None = Field(default=None, max_length=200)
 
 
 class Participant(SQLModel, table=True):
@@ -563,4 +571,58 @@ class ApiTokenUse(SQLModel, table=True):
     method: str = Field(max_length=8)
     path: str = Field(max_length=300)
     address: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# The pre-workshop survey: the unit's people answer from their phones before the workshop ---
+
+class SurveyStatus(StrEnum):
+    """An open survey takes answers; a closed one keeps them."""
+
+    open = "open"
+    closed = "closed"
+
+
+class Survey(SQLModel, table=True):
+    """A unit's pre-workshop survey in a round. Its answers are respondents' answers of the
+    unit's assessment of kind `survey`, never mixed with the self-assessment or the workshop."""
+
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    assessment_id: int = Field(foreign_key="assessment.id")
+    code: str = Field(max_length=32, unique=True)
+    status: SurveyStatus = Field(default=SurveyStatus.open, sa_type=String(16))
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class SurveyRespondent(SQLModel, table=True):
+    """Someone answering a survey; no account. The browser keeps a random token in a cookie
+    (only its SHA-256 is stored), so they can come back and change their answers."""
+
+    __tablename__ = "survey_respondent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True)
+    respondent_id: int = Field(foreign_key="respondent.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SurveyStart(SQLModel, table=True):
+    """A new respondent of a survey from a client address, kept to limit them per address
+    and time (like workshop joins). Not linked to the respondent it made."""
+
+    __tablename__ = "survey_start"
+    __table_args__ = (Index("ix_survey_start_address_at", "survey_id", "address",
+                            "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id")
+    address: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)

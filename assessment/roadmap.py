@@ -110,7 +110,8 @@ def rounds_scores(session: Session, rounds: Sequence[tuple[Round, Framework]],
         return [{} for _ in rounds]
     states = dict(cast(list[tuple[int, str]], session.execute(
         sa_select(col(Assessment.round_id), func.aggregate_strings(_STATE, ","))
-        .where(col(Assessment.round_id).in_([id_of(r) for r, _ in rounds]))
+        .where(col(Assessment.round_id).in_([id_of(r) for r, _ in rounds]),
+               col(Assessment.kind) != AssessmentKind.survey)  # only respondents' answers
         .group_by(col(Assessment.round_id))).all()))
     cache = _score_cache(session)
     result: list[dict[int, UnitScores]] = []

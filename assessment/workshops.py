@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -73,6 +73,9 @@ class StepKind(StrEnum):
     needs = "needs"
     needs_vote = "needs_vote"
     question = "question"
+    # Focus mode: confirm in one step the consensus the pre-survey proposes for a factor's
+    # questions on which it agreed (those questions get no step of their own).
+    confirm = "confirm"
     target = "target"
     wrapup = "wrapup"
 
@@ -87,12 +90,15 @@ class Step:
     question_id: str | None = None
 
 
-def _steps(framework: Framework, targets_per_factor: bool,
+def _steps(framework: Framework, targets_per_factor: bool, skip: frozenset[str] = frozenset(),
            ) -> list[tuple[StepKind, str | None, str | None]]:
     steps: list[tuple[StepKind, str | None, str | None]] = [
         (StepKind.needs, None, None), (StepKind.needs_vote, None, None)]
     for factor in framework.factors:
-        steps += [(StepKind.question, factor.id, q.id) for q in factor.questions]
+        if any(q.id in skip for q in factor.questions):
+            steps.append((StepKind.confirm, factor.id, None))
+        steps += [(StepKind.question, factor.id, q.id) for q in factor.questions
+                  if q.id not in skip]
         if targets_per_factor:
             steps.append((StepKind.target, factor.id, None))
     if not targets_per_factor:
@@ -101,16 +107,25 @@ def _steps(framework: Framework, targets_per_factor: bool,
     return steps
 
 
-def agenda(framework: Framework, *, targets_per_factor: bool = False) -> list[Step]:
+def agenda(framework: Framework, *, targets_per_factor: bool = False,
+           skip: frozenset[str] = frozenset()) -> list[Step]:
     """Needs, dot voting, every question factor by factor, a target per factor (after each
-    factor's questions, or all at the end), wrap-up."""
+    factor's questions, or all at the end), wrap-up. In focus mode the questions in `skip`
+    give way to one confirmation step at the start of their factor."""
     return [Step(i, kind, fid, qid)
-            for i, (kind, fid, qid) in enumerate(_steps(framework, targets_per_factor))]
+            for i, (kind, fid, qid) in enumerate(_steps(framework, targets_per_factor, skip))]
+
+
+def focus_skip(workshop: Workshop) -> frozenset[str]:
+    """The questions a focus workshop skips (the pre-survey agreed on them); empty otherwise."""
+    return frozenset(q for q in (workshop.focus_skip or "").split(",") if q)
 
 
 def workshop_agenda(workshop: Workshop, framework: Framework) -> list[Step]:
-    """The agenda of this workshop (its targets where it placed them)."""
-    return agenda(framework, targets_per_factor=workshop.targets_per_factor)
+    """The agenda of this workshop (its targets where it placed them, and in focus mode
+    without the questions the pre-survey agreed on)."""
+    return agenda(framework, targets_per_factor=workshop.targets_per_factor,
+                  skip=focus_skip(workshop))
 
 
 def step_at(framework: Framework, index: int, *, targets_per_factor: bool = False) -> Step:
@@ -135,6 +150,9 @@ def step_at(framework: Framework, index: int, *, targets_per_factor: bool = Fals
 
 def current_step(workshop: Workshop, framework: Framework) -> Step:
     """The step the workshop is on."""
+    if workshop.focus_skip:  # a focus agenda has no shortcut: build it
+        steps = workshop_agenda(workshop, framework)
+        return steps[min(max(workshop.step_index, 0), len(steps) - 1)]
     return step_at(framework, workshop.step_index,
                    targets_per_factor=workshop.targets_per_factor)
 
@@ -177,6 +195,13 @@ class FactorProgress:
     agreed: int
     target: Step | None
     current: bool
+    confirm: Step | None = None  # focus mode: the step confirming the pre-survey's consensus
+    skipped: int = 0  # focus mode: the factor's questions that step confirms
+
+    @property
+    def total(self) -> int:
+        """How many of the factor's questions the agenda covers, confirmed ones included."""
+        return len(self.steps) + self.skipped
 
 
 def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
@@ -188,9 +213,13 @@ def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
                           and s.factor_id == factor.id)
         target = next((s for s in steps if s.kind is StepKind.target
                        and s.factor_id == factor.id), None)
+        confirm = next((s for s in steps if s.kind is StepKind.confirm
+                        and s.factor_id == factor.id), None)
+        shown = {s.question_id for s in questions}
+        skipped = [q.id for q in factor.questions if q.id not in shown] if confirm else []
         grouped.append(FactorProgress(
-            factor.id, questions, sum(1 for s in questions if s.question_id in agreed), target,
-            current.factor_id == factor.id))
+            factor.id, questions, sum(1 for q in [*shown, *skipped] if q in agreed), target,
+            current.factor_id == factor.id, confirm, len(skipped)))
     return grouped
 
 
@@ -256,9 +285,10 @@ def running_workshop(session: Session, round_id: int, unit_id: int) -> Workshop 
 
 def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | None,
                     dots: int = 3, another: bool = False,
-                    targets_per_factor: bool = False) -> Workshop:
+                    targets_per_factor: bool = False, skip: Sequence[str] = ()) -> Workshop:
     """Open a workshop for the unit in the round, with a fresh join code. While one runs, it
-    is returned instead (continue it), unless `another` session is asked for on purpose."""
+    is returned instead (continue it), unless `another` session is asked for on purpose.
+    `skip` makes it a focus workshop: the questions the pre-survey agreed on."""
     _dots(dots)
     if not another:
         running = running_workshop(session, id_of(round_), id_of(unit))
@@ -274,7 +304,7 @@ def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | N
     workshop = Workshop(organisation_id=round_.organisation_id, round_id=id_of(round_),
                         unit_id=id_of(unit), assessment_id=id_of(assessment), code=code,
                         dots_per_participant=dots, targets_per_factor=targets_per_factor,
-                        created_by=by.id if by else None)
+                        created_by=by.id if by else None, focus_skip=",".join(skip))
     session.add(workshop)
     session.flush()
     return workshop

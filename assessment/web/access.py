@@ -21,11 +21,13 @@ from assessment.models import (
 )
 from assessment.models import (
     Assessment,
+    AssessmentKind,
     Organisation,
     Participant,
     Phase,
     ReportJob,
     Round,
+    Survey,
     Unit,
     User,
     Workshop,
@@ -165,6 +167,8 @@ def assessment_access(action: Action) -> Callable[..., Assessment]:
 
     def load(assessment_id: PathId, session: SessionDep, viewer: ViewerDep) -> Assessment:
         assessment = _get_or_404(session, Assessment, assessment_id)
+        if assessment.kind == AssessmentKind.survey:  # only respondents' answers: no pages
+            raise HTTPException(status_code=404)
         round_ = _get_or_404(session, Round, assessment.round_id)
         authorize(viewer, "assessment", action, round_.organisation_id, assessment.unit_id)
         return assessment
@@ -179,6 +183,18 @@ def workshop_access(action: Action) -> Callable[..., Workshop]:
         workshop = _get_or_404(session, Workshop, workshop_id)
         authorize(viewer, "workshop", action, workshop.organisation_id)
         return workshop
+
+    return _tag(load, "workshop", action)
+
+
+def survey_access(action: Action) -> Callable[..., Survey]:
+    """Load the path's pre-workshop survey and check the viewer may `action` it (the
+    workshop rule: consultants run it, leadership reads it)."""
+
+    def load(survey_id: PathId, session: SessionDep, viewer: ViewerDep) -> Survey:
+        survey = _get_or_404(session, Survey, survey_id)
+        authorize(viewer, "workshop", action, survey.organisation_id)
+        return survey
 
     return _tag(load, "workshop", action)
 
@@ -324,6 +340,8 @@ AssessmentWrite = Annotated[Assessment, Depends(assessment_access(Action.write))
 WorkshopCreate = Annotated[RoundUnit, Depends(round_unit_access(Action.write, "workshop"))]
 WorkshopRead = Annotated[Workshop, Depends(workshop_access(Action.read))]
 WorkshopWrite = Annotated[Workshop, Depends(workshop_access(Action.write))]
+SurveyRead = Annotated[Survey, Depends(survey_access(Action.read))]
+SurveyWrite = Annotated[Survey, Depends(survey_access(Action.write))]
 SeatRead = Annotated[Seat, Depends(participant_access(Action.read))]
 SeatWrite = Annotated[Seat, Depends(participant_access(Action.write))]
 RoadmapRead = Annotated[Organisation, Depends(organisation_access(Action.read, "roadmap"))]

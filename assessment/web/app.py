@@ -37,6 +37,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    survey,
     tokens,
     users,
     workshops,
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router, tokens.router, framework_routes.router):
+                   dashboard.router, tokens.router, framework_routes.router, survey.router):
         app.include_router(router)
     api = create_api(settings, engine, registry)
     api.state.published = app.state.published  # a newly published version reaches the API too

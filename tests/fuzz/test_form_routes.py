@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from assessment import accounts, roadmap, services, workshops
+from assessment import accounts, roadmap, services, survey, workshops
 from assessment.framework import Framework
 from assessment.models import Role, User, Workshop
 from tests.assessment.web.test_access import api_routes
@@ -41,10 +41,13 @@ DYNAMIC_FORM_FIELDS: dict[str, Callable[[World], list[str]]] = {
     "add_action": lambda w: ["factor_id", "text", "owner", "due_on", "status", "round"],
     "update_action": lambda w: ["text", "owner", "due_on", "status", "round"],
     "delete_action": lambda w: ["round"],
+    "answer_survey": lambda w: ["factor", f"q-{w.question_id}"],
+    "confirm_factor": lambda w: ["factor_id", f"level-{w.question_id}"],
 }
 
 # Routes that end something the rest of the run needs go last.
-LAST = ("delete_action", "delete_phase", "remove_member", "close_workshop", "sign_out")
+LAST = ("delete_action", "delete_phase", "remove_member", "close_survey", "close_workshop",
+        "sign_out")
 
 HOSTILE = [
     "", " ", "0", "-1", "1.5", "abc", "9223372036854775807", "9223372036854775808",
@@ -101,6 +104,7 @@ def _seed(app: FastAPI, client: TestClient, db: Session, framework: Framework) -
     workshop = workshops.open_workshop(db, _code_of(db, workshop_id))
     participant, participant_token = workshops.join(db, workshop, "Fuzzer")
     need = workshops.post_need(db, workshop, framework, participant, "Vuosikello", None)
+    presurvey = survey.open_survey(db, round_, unit, by=None)
     db.commit()
     set_cookie(client, f"wp{workshop_id}", participant_token)
     ids = {
@@ -109,6 +113,7 @@ def _seed(app: FastAPI, client: TestClient, db: Session, framework: Framework) -
         "need_id": need.id, "keep": need.id, "other": need.id, "phase_id": phase.id,
         "owner_id": owner.id, "gate_id": gate.id, "action_id": action.id,
         "membership_id": membership.id, "unit_ids": child.id, "round": round_.id,
+        "survey_id": presurvey.id,
     }
     question = factor.questions[0].id
     values = {name: [str(value)] for name, value in ids.items()}
@@ -123,6 +128,9 @@ def _seed(app: FastAPI, client: TestClient, db: Session, framework: Framework) -
         "ends_on": ["2026-12-31"], "focus": [factor.id], "op": ["add", "remove"],
         "language": ["fi", "en"], "lang": ["fi", "en"], "hide": ["1"], "go": ["next"],
         "email": ["someone@example.com"], "next": ["/"],
+        "survey_code": [presurvey.code], "factor": [factor.id],
+        f"q-{question}": ["3", "dont_know"], f"level-{question}": ["3"],
+        "prompt": [f"q:{question}:0", ""],
     })
     return World(values=values, question_id=question, factor_id=factor.id)
 

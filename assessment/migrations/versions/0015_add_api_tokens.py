@@ -1,7 +1,7 @@
 """Add API tokens and the record of their use
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from assessment import services, workshops
+from assessment import services, survey, workshops
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import Organisation, Round, WorkshopStatus
@@ -65,6 +65,7 @@ def round_page(request: Request, session: Session, t: Translator, registry: Fram
         "assessments": assessments, "counts": counts,
         "question_count": sum(len(f.questions) for f in framework.factors),
         "workshop_form": workshop_form,
+        "surveys": survey.surveys_of_round(session, round_),
     }
     return request.app.state.pages.page(request, t, "round.html", values, fragment=["content"],
                                         status=status)

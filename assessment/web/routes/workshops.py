@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from assessment import services, workshops
+from assessment import services, survey, workshops
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Choice, Workshop, WorkshopStatus, id_of
@@ -44,6 +44,7 @@ from assessment.web.deps import (
 )
 from assessment.web.htmx import wants_fragment
 from assessment.web.pages import empty_form, failed_form, see_other
+from assessment.web.routes import survey as survey_routes
 from assessment.web.routes.rounds import WorkshopForm, round_page
 from assessment.web.security import client_address
 from reports.charts import ScoreFormat
@@ -93,6 +94,7 @@ def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
     if step.kind in (workshops.StepKind.needs, workshops.StepKind.needs_vote,
                      workshops.StepKind.wrapup):
         values["needs"] = workshops.ranked_needs(session, workshop)
+    survey_routes.workshop_values(session, workshop, framework, values, min_votes)
     return values
 
 
@@ -146,7 +148,7 @@ def _screen_digest(values: dict[str, Any]) -> str:
              [(f.id, s.score) for f, s in values.get("scores", ())],
              sorted(values.get("targets", {}).items()), values.get("language"),
              [(s.participant.id, s.participant.removed_at is None, s.votes)
-              for s in values.get("seats", ())])
+              for s in values.get("seats", ())], survey_routes.digest_part(values))
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
@@ -174,14 +176,20 @@ def _min_votes(request: Request) -> int:
 @router.post("/rounds/{round_id}/units/{unit_id}/workshops")
 def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
                     registry: RegistryDep, target: WorkshopCreate, user: UserDep,
-                    dots: Text = None, another: Text = None, targets: Text = None) -> Response:
+                    dots: Text = None, another: Text = None, targets: Text = None,
+                    focus: Text = None) -> Response:
     """Open a workshop for the unit in the round and show the facilitator's console (the
-    running one, unless `another` session is asked for on purpose)."""
+    running one, unless `another` session is asked for on purpose). With `focus`, the
+    questions the unit's pre-survey agrees on are confirmed per factor, not discussed."""
     raw = (dots or "").strip()
     try:
+        skip = survey.focus_questions(
+            session, target.round, target.unit,
+            services.round_framework(session, registry, target.round)[0],
+            _min_votes(request)) if focus == "1" else []
         workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
                                              dots=_dot_count(raw), another=another == "1",
-                                             targets_per_factor=targets == "factor")
+                                             targets_per_factor=targets == "factor", skip=skip)
     except ServiceError as exc:
         session.rollback()
         form = WorkshopForm(id_of(target.unit), raw, t.gettext(exc.message, **exc.params))

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.routing import BaseRoute, Mount
 
-from assessment import accounts, roadmap, services, tokens, workshops
+from assessment import accounts, roadmap, services, survey, tokens, workshops
 from assessment.framework import Framework
 from assessment.models import ReportJob, ReportJobStatus, Role
 from tests.conftest import csrf_headers, session_cookie, set_cookie
@@ -175,8 +175,10 @@ def world(db: Session, framework: Framework) -> dict[str, object]:
     _, token = accounts.invite(db, org_a, by=users["admin"], email="inv@example.com",
                                name="Kutsuttu", role="leadership")
     workshop = workshops.create_workshop(db, round_a, parent, by=None)
+    presurvey = survey.open_survey(db, round_a, parent, by=None)
     db.commit()
-    return {"org": org_a, "round": round_a, "units": {"P": parent, "C": child, "O": sibling},
+    return {"survey": presurvey,
+            "org": org_a, "round": round_a, "units": {"P": parent, "C": child, "O": sibling},
             "assessments": assessments, "users": users, "token": token, "workshop": workshop,
             "framework": framework}
 
@@ -195,6 +197,7 @@ def fill(path: str, world: dict, unit: str, db: Session) -> str:  # type: ignore
         "token": world["token"], "workshop_id": world["workshop"].id,  # type: ignore[attr-defined]
         "code": world["workshop"].code, "need_id": 1,  # type: ignore[attr-defined]
         "participant_id": 999_999,  # no such seat: the rule is checked before the seat
+        "survey_id": world["survey"].id, "survey_code": world["survey"].code,  # type: ignore[attr-defined]
     }
     if "{phase_id}" in path:
         # A fresh phase (and action) each time, so deleting one never changes another cell.
