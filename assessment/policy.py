@@ -94,6 +94,9 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     # built (building one changes no data).
     ("brief", Action.read): frozenset({"consultant", "leadership"}),
     ("brief", Action.write): frozenset({"consultant", "leadership"}),
+    # The client's name and logo on the organisation's deliverables.
+    ("brand", Action.read): frozenset({"consultant"}),
+    ("brand", Action.write): frozenset({"consultant"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {
@@ -108,6 +111,9 @@ _SITE: dict[tuple[str, Action], str] = {
     ("site", Action.write): "admin",
     ("users", Action.read): "admin",
     ("users", Action.write): "admin",
+    # The consultancy's brand across the installation.
+    ("site_brand", Action.read): "admin",
+    ("site_brand", Action.write): "admin",
 }
 
 

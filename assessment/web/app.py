@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from assessment.brand import defaults_for
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues
@@ -24,7 +25,9 @@ from assessment.web.pages import Pages
 from assessment.web.routes import (
     accounts,
     assessments,
+    brand,
     dashboard,
+    decks,
     exports,
     language,
     members,
@@ -70,13 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
+    app.state.brand_defaults = defaults_for(settings)  # a bad logo or colour stops start-up
     app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
-                                       min_votes=settings.workshop_min_votes)
+                                       min_votes=settings.workshop_min_votes,
+                                       brand_defaults=app.state.brand_defaults)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, brand.router, decks.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page,

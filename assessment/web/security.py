@@ -4,6 +4,7 @@ client's address and the CSRF cookie."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -20,6 +21,14 @@ from assessment.web.auth import CSRF_COOKIE, SESSION_COOKIE, new_csrf_cookie
 PARTICIPANT_COOKIE_PREFIX = "wp"
 
 MAX_BODY_BYTES = 1024 * 1024
+# A logo may be 1 MB itself: its upload (the brand pages) may be that plus the form around it.
+UPLOAD_BODY_BYTES = 2 * 1024 * 1024
+_UPLOAD_PATHS = re.compile(r"^/(brand|organisations/\d+/brand)$")
+
+
+def body_limit(path: str) -> int:
+    """The largest request body a path takes."""
+    return UPLOAD_BODY_BYTES if _UPLOAD_PATHS.match(path) else MAX_BODY_BYTES
 # Inline styles stay allowed because matplotlib's inline SVG charts carry style attributes;
 # scripts come only from this site (htmx), never inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' "
@@ -73,17 +82,19 @@ class SecurityMiddleware:
             await send(message)
 
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        limit = body_limit(request.url.path)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(request, scope, receive, send_with_headers)
             return
-        await self._guarded(request, scope, receive, send_with_headers)
+        await self._guarded(request, scope, receive, send_with_headers, limit)
 
     async def _guarded(self, request: Request, scope: Scope, receive: Receive,
-                       send_with_headers: Callable[[Message], Awaitable[None]]) -> None:
+                       send_with_headers: Callable[[Message], Awaitable[None]],
+                       maximum: int = MAX_BODY_BYTES) -> None:
         """Run the app; a body over the limit gets 413 and an unhandled error the 500 page
         (both with the headers) in place of anything the app said."""
         started = False
-        limit = _Limit(receive)
+        limit = _Limit(receive, maximum)
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -138,8 +149,9 @@ def _secured(headers: list[tuple[bytes, bytes]], *, private: bool,
 class _Limit:
     """The request body, refused once it grows over MAX_BODY_BYTES (chunked bodies too)."""
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, maximum: int = MAX_BODY_BYTES) -> None:
         self._receive = receive
+        self.maximum = maximum
         self.total = 0
         self.exceeded = False
 
@@ -147,7 +159,7 @@ class _Limit:
         message = await self._receive()
         if message["type"] == "http.request":
             self.total += len(message.get("body", b""))
-            if self.total > MAX_BODY_BYTES:
+            if self.total > self.maximum:
                 self.exceeded = True
                 raise BodyTooLarge
         return message

@@ -68,6 +68,11 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("brief", "read"): [S, A, A, A, F, N],
     ("brief", "write"): [S, A, A, A, F, N],
     ("unit", "read"): [S, A, A, A, A, N],
+    # Brands: the installation's is the administrator's; a client's, its consultants'.
+    ("site_brand", "read"): [S, A, F, F, F, F],
+    ("site_brand", "write"): [S, A, F, F, F, F],
+    ("brand", "read"): [S, A, A, F, F, N],
+    ("brand", "write"): [S, A, A, F, F, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
