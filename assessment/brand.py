@@ -31,6 +31,7 @@ LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 40_000_000  # a PNG or JPEG that would decode larger is refused (a bomb)
 LOGO_PNG_WIDTH = 800  # an SVG logo is rasterised this wide for the slides
 SVG_MAX_ELEMENTS = 5_000
+SVG_MAX_DEPTH = 64  # elements inside elements; a logo needs a few levels
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal text
 DEFAULT_PRIMARY = "#1d4f91"
 DEFAULT_ACCENT = "#8a3b12"
@@ -220,14 +221,13 @@ def clean_svg(data: bytes) -> bytes:
         raise LogoError(LOGO_BROKEN, field="logo") from None
     if _local(root.tag) != (SVG_NS, "svg"):
         raise LogoError(LOGO_UNKNOWN, field="logo")
-    count = 0
+    if sum(1 for _ in root.iter()) > SVG_MAX_ELEMENTS:
+        raise LogoError(SVG_TOO_COMPLEX, field="logo")
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
 
-    def rebuild(node: ET.Element) -> ET.Element:
-        nonlocal count
-        count += 1
-        if count > SVG_MAX_ELEMENTS:
+    def rebuild(node: ET.Element, depth: int = 0) -> ET.Element:
+        if depth > SVG_MAX_DEPTH:
             raise LogoError(SVG_TOO_COMPLEX, field="logo")
         ns, name = _local(node.tag)
         if ns != SVG_NS or name not in SVG_ELEMENTS:
@@ -237,7 +237,7 @@ def clean_svg(data: bytes) -> bytes:
             clean.set(*_attribute(key, value))
         clean.text, clean.tail = node.text, node.tail
         for child in node:
-            clean.append(rebuild(child))
+            clean.append(rebuild(child, depth + 1))
         return clean
 
     cleaned = rebuild(root)
