@@ -87,8 +87,8 @@ class Settings(BaseSettings):
         "client's address, used for sign-in throttling and the audit log) and "
         "X-Forwarded-Proto believed. Unset: no proxy is trusted.",
     )
-    brand_name: str = Field(
-        default="", max_length=200,
+    brand_name: str | None = Field(
+        default=None, max_length=200,
         description="The consultancy's name on every PDF, slide deck and the projector, "
         "until an administrator sets it on the brand page.",
     )
@@ -107,13 +107,13 @@ class Settings(BaseSettings):
         description="The brand's accent colour as #RRGGBB (rules, chart series), with white "
         "text at WCAG AA. Unset: #8A3B12.",
     )
-    brand_contact: str = Field(
-        default="", max_length=300,
+    brand_contact: str | None = Field(
+        default=None, max_length=300,
         description="The contact line on covers and the last slide (for example a name, an "
         "email address and a phone number).",
     )
-    brand_footer: str = Field(
-        default="", max_length=300,
+    brand_footer: str | None = Field(
+        default=None, max_length=300,
         description="The footer text of every PDF page and slide.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(

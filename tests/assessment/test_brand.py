@@ -31,7 +31,7 @@ def jpeg() -> bytes:
 
 
 def png_bomb() -> bytes:
-    """A small PNG whose header claims 100,000 × 100,000 pixels."""
+    """A small PNG whose header claims 100,000 by 100,000 pixels."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (len(data).to_bytes(4, "big") + kind + data
                 + zlib.crc32(kind + data).to_bytes(4, "big"))

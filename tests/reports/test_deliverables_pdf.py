@@ -82,7 +82,7 @@ def test_the_summary_names_the_three_largest_gaps_in_finnish(
     every_gap = sorted((s.gap for s in report.sections if s.gap), reverse=True)
     assert [g.gap for g in gaps] == every_gap[:3]
     t = Catalogues().translator("fi")
-    pdf, _reader, pages, _fetcher = read_back(unit_report_html(report, t,
+    _pdf, _reader, pages, _fetcher = read_back(unit_report_html(report, t,
                                                                report_environment(), BRAND))
     summary = " ".join(pages[1].split())
     assert "Johdon yhteenveto" in summary and "Suurimmat erot tavoitetasoon" in summary
