@@ -16,10 +16,13 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
+from sqlalchemy import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from assessment import services
 from assessment.brand import Brand, check_logo
+from assessment.cli import app as cli
 from assessment.demo import PILOT_UNIT, load_demo
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
@@ -237,3 +240,46 @@ def test_a_deck_renders_in_libreoffice_without_blank_slides(
             assert dark > 200, f"slide {index + 1} has almost nothing on it"
     finally:
         document.close()
+
+
+def test_the_command_line_writes_the_decks_in_the_brand(
+        cli_database: Engine, framework: Framework, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    logo = tmp_path / "logo.svg"
+    logo.write_bytes(LOGO_SVG)
+    monkeypatch.setenv("MATURITY_BRAND_NAME", "Kumppani Consulting")
+    monkeypatch.setenv("MATURITY_BRAND_LOGO", str(logo))
+    monkeypatch.setenv("MATURITY_BRAND_PRIMARY_COLOUR", "#0B5D3B")
+    with Session(cli_database, expire_on_commit=False) as session:
+        organisation = load_demo(session, framework).organisation
+        session.commit()
+        round_, unit = the_pilot(session)
+        workshop = session.exec(select(Workshop)).one()
+    runs = {
+        "unit.pptx": ["report", "unit", "--round", str(round_.id), "--unit", str(unit.id),
+                      "--format", "pptx", "--language", "fi"],
+        "roadmap.pptx": ["report", "roadmap", "--organisation", str(organisation.id),
+                         "--format", "pptx"],
+        "wrapup.pptx": ["report", "wrapup", "--workshop", str(workshop.id)],
+    }
+    for name, args in runs.items():
+        output = tmp_path / name
+        result = CliRunner().invoke(cli, [*args, "--output", str(output)])
+        assert result.exit_code == 0, result.output
+        presentation = Presentation(str(output))
+        first = presentation.slides[0]
+        assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in first.shapes), name
+        band = next(s for s in first.shapes if s.shape_type == MSO_SHAPE_TYPE.AUTO_SHAPE)
+        assert str(band.fill.fore_color.rgb) == "0B5D3B", name
+        assert any(c.chart_type == XL_CHART_TYPE.RADAR_MARKERS
+                   for slide in presentation.slides for c in charts(slide)), name
+    assert titles(Presentation(str(tmp_path / "unit.pptx")))[1] == "Johdon yhteenveto"
+    brief = CliRunner().invoke(cli, ["report", "brief", "--organisation",
+                                     str(organisation.id), "--format", "pptx",
+                                     "--output", str(tmp_path / "brief.pptx")])
+    assert brief.exit_code != 0 and not (tmp_path / "brief.pptx").exists()
+    wrapup_pdf = CliRunner().invoke(cli, ["report", "wrapup", "--workshop", str(workshop.id),
+                                          "--format", "pdf", "--output",
+                                          str(tmp_path / "wrapup.pdf")])
+    assert wrapup_pdf.exit_code == 2 and "PowerPoint deck only" in wrapup_pdf.output
+    assert not (tmp_path / "wrapup.pdf").exists()
