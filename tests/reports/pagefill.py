@@ -21,11 +21,6 @@ class PageFill:
     text: str
 
 
-def _graphics(page) -> float | None:  # type: ignore[no-untyped-def]
-    """The lowest point of the page's drawings (charts), from its content stream."""
-    return None
-
-
 def page_fills(pdf: bytes) -> list[PageFill]:
     """Every page's fill: from the top of the content area down to its lowest text line."""
     reader = PdfReader(io.BytesIO(pdf))
