@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,6 +29,7 @@ from assessment.settings import Settings
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from assessment.brand import Brand
     from assessment.i18n import Translator
 
 app = typer.Typer(help="SoMe Maturity Workshop.", no_args_is_help=True,
@@ -38,7 +40,7 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(framework_app, name="framework")
-report_app = typer.Typer(help="PDF reports.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports as PDFs and PowerPoint decks.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 DEFAULT_FRAMEWORK = "some-maturity"
@@ -260,14 +262,27 @@ class _Missing(Exception):
     """What a report command asked for is not in the database (the message says what)."""
 
 
-# A report command's gatherer: from the database, the function that lays the report out as
-# HTML in a language, and what to say once it is written ("wrote … to FILE").
-LayOut = Callable[["Translator", "Environment"], str]
-Gather = Callable[[Session, FrameworkRegistry, Settings], tuple[LayOut, str]]
+# A report command's gatherer: from the database, what the report is made of (a `Made`),
+# and what to say once it is written ("wrote … to FILE").
+@dataclass(frozen=True)
+class Made:
+    """A gathered report: how to lay it out as HTML (for the PDF) and, where the report has
+    one, how to make its slide deck."""
+
+    html: Callable[[Translator, Environment, Brand], str] | None
+    deck: Callable[[Translator, Brand], bytes] | None
+    wrote: str
 
 
-def _write_report(language: str | None, output: Path, gather: Gather) -> None:
-    """Gather a report's data, lay it out in the language and write it as a PDF."""
+Gather = Callable[[Session, FrameworkRegistry, Settings], tuple[Made, int]]
+FORMATS = ("pdf", "pptx")
+
+
+def _write_report(language: str | None, output: Path, gather: Gather, fmt: str = "pdf",
+                  ) -> None:
+    """Gather a report's data, lay it out in the language and write it as a PDF or a
+    PowerPoint deck, in the installation's brand (and the client's, if it has one)."""
+    from assessment.brand import defaults_for, organisation_brand
     from assessment.i18n import LANGUAGES, Catalogues
     from reports.pdf import render_pdf, report_environment
 
@@ -276,24 +291,39 @@ def _write_report(language: str | None, output: Path, gather: Gather) -> None:
     if language not in LANGUAGES:
         typer.echo(f"error: the language is one of {', '.join(LANGUAGES)}", err=True)
         raise typer.Exit(code=2)
+    if fmt not in FORMATS:
+        typer.echo(f"error: the format is one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(code=2)
     registry = _registry(settings)
     engine = _engine(settings)
     upgrade(engine)
     try:
         with session_scope(engine) as session:
-            lay_out, wrote = gather(session, registry, settings)
+            made, organisation_id = gather(session, registry, settings)
+            brand = organisation_brand(session, defaults_for(settings), organisation_id)
     except _Missing as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
-    output.write_bytes(render_pdf(lay_out(Catalogues().translator(language),
-                                          report_environment())))
-    typer.echo(f"{wrote} to {output}")
+    t = Catalogues().translator(language)
+    if fmt == "pptx":
+        if made.deck is None:
+            typer.echo("error: this report is made as a PDF only", err=True)
+            raise typer.Exit(code=2)
+        output.write_bytes(made.deck(t, brand))
+    else:
+        if made.html is None:
+            typer.echo("error: this report is made as a PowerPoint deck only (--format pptx)",
+                       err=True)
+            raise typer.Exit(code=2)
+        output.write_bytes(render_pdf(made.html(t, report_environment(), brand)))
+    typer.echo(f"{made.wrote} to {output}")
 
 
 LANGUAGE_OPTION = typer.Option(help="fi or en (default: the default_language setting).")
-OUTPUT_OPTION = typer.Option("--output", "-o", help="The PDF file to write.")
+OUTPUT_OPTION = typer.Option("--output", "-o", help="The file to write.")
+FORMAT_OPTION = typer.Option("--format", help="pdf or pptx (a PowerPoint deck).")
 
 
 @report_app.command("unit")
@@ -302,22 +332,25 @@ def report_unit(
     unit_id: Annotated[int, typer.Option("--unit", help="The unit's id.")],
     output: Annotated[Path, OUTPUT_OPTION],
     language: Annotated[str | None, LANGUAGE_OPTION] = None,
+    fmt: Annotated[str, FORMAT_OPTION] = "pdf",
 ) -> None:
-    """Write the unit report of a unit in a round as a PDF."""
+    """Write the unit report of a unit in a round as a PDF or a PowerPoint deck."""
     from assessment.models import Round, Unit
+    from reports.slides import unit_deck
     from reports.unit_report import build_unit_report, unit_report_html
 
     def gather(session: Session, registry: FrameworkRegistry,
-               settings: Settings) -> tuple[LayOut, str]:
+               settings: Settings) -> tuple[Made, int]:
         round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
         if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
             raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
         report = build_unit_report(session, registry, round_, unit,
                                    min_votes=settings.workshop_min_votes)
-        return (partial(unit_report_html, report),
-                f"wrote the unit report of {report.unit_name} ({report.round_name})")
+        return Made(partial(unit_report_html, report), partial(unit_deck, report),
+                    f"wrote the unit report of {report.unit_name} ({report.round_name})"
+                    ), round_.organisation_id
 
-    _write_report(language, output, gather)
+    _write_report(language, output, gather, fmt)
 
 
 @report_app.command("roadmap")
@@ -325,21 +358,23 @@ def report_roadmap(
     organisation_id: Annotated[int, typer.Option("--organisation", help="The organisation's id.")],
     output: Annotated[Path, OUTPUT_OPTION],
     language: Annotated[str | None, LANGUAGE_OPTION] = None,
+    fmt: Annotated[str, FORMAT_OPTION] = "pdf",
 ) -> None:
-    """Write the organisation's rollout roadmap as a PDF."""
+    """Write the organisation's rollout roadmap as a PDF or a PowerPoint deck."""
     from assessment.models import Organisation
     from reports.roadmap_report import build_roadmap_report, roadmap_report_html
+    from reports.slides import roadmap_deck
 
     def gather(session: Session, registry: FrameworkRegistry,
-               _settings: Settings) -> tuple[LayOut, str]:
+               _settings: Settings) -> tuple[Made, int]:
         organisation = session.get(Organisation, organisation_id)
         if organisation is None:
             raise _Missing(f"there is no organisation {organisation_id}")
         report = build_roadmap_report(session, registry, organisation)
-        return (partial(roadmap_report_html, report),
-                f"wrote the roadmap of {report.organisation_name}")
+        return Made(partial(roadmap_report_html, report), partial(roadmap_deck, report),
+                    f"wrote the roadmap of {report.organisation_name}"), organisation_id
 
-    _write_report(language, output, gather)
+    _write_report(language, output, gather, fmt)
 
 
 @report_app.command("brief")
@@ -357,7 +392,7 @@ def report_brief(
     from reports.brief import brief_html, build_brief
 
     def gather(session: Session, registry: FrameworkRegistry,
-               _settings: Settings) -> tuple[LayOut, str]:
+               _settings: Settings) -> tuple[Made, int]:
         organisation = session.get(Organisation, organisation_id)
         if organisation is None:
             raise _Missing(f"there is no organisation {organisation_id}")
@@ -370,11 +405,38 @@ def report_brief(
             raise _Missing(f"the organisation has no unit {unit_id}")
         brief = build_brief(session, registry, organisation, round_, root)
         scope = f"{brief.root_name} and below, " if brief.root_name else ""
-        return (partial(brief_html, brief),
-                f"wrote the leadership brief of {brief.organisation_name} "
-                f"({scope}{brief.round_name or 'no rounds yet'})")
+        return Made(partial(brief_html, brief), None,
+                    f"wrote the leadership brief of {brief.organisation_name} "
+                    f"({scope}{brief.round_name or 'no rounds yet'})"), organisation_id
 
     _write_report(language, output, gather)
+
+
+@report_app.command("wrapup")
+def report_wrapup(
+    workshop_id: Annotated[int, typer.Option("--workshop", help="The workshop's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+    fmt: Annotated[str, FORMAT_OPTION] = "pptx",
+) -> None:
+    """Write a workshop's wrap-up as a PowerPoint deck."""
+    from assessment.models import Round, Workshop
+    from reports.slides import wrapup_deck
+    from reports.wrapup import build_wrapup
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               settings: Settings) -> tuple[Made, int]:
+        workshop = session.get(Workshop, workshop_id)
+        round_ = session.get(Round, workshop.round_id) if workshop else None
+        if workshop is None or round_ is None:
+            raise _Missing(f"there is no workshop {workshop_id}")
+        wrapup = build_wrapup(session, registry, workshop,
+                              min_votes=settings.workshop_min_votes)
+        return Made(None, partial(wrapup_deck, wrapup),
+                    f"wrote the wrap-up of the workshop of {wrapup.unit_name} "
+                    f"({wrapup.round_name})"), round_.organisation_id
+
+    _write_report(language, output, gather, fmt)
 
 
 @framework_app.command("check")

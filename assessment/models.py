@@ -626,3 +626,36 @@ class SurveyStart(SQLModel, table=True):
     survey_id: int = Field(foreign_key="survey.id")
     address: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+# Brands: the consultancy's (installation-wide) and a client organisation's -----------------
+
+class SiteBrand(SQLModel, table=True):
+    """The installation's brand, set on the administrator's brand page (one row, id 1).
+
+    An empty field falls back to the `brand_*` settings (see `assessment.brand`)."""
+
+    __tablename__ = "site_brand"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=NAME_MAX)
+    contact: str = Field(default="", max_length=300)
+    footer: str = Field(default="", max_length=300)
+    primary_colour: str = Field(default="", max_length=7)
+    accent_colour: str = Field(default="", max_length=7)
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_type: str = Field(default="", max_length=32)
+    # The logo as PNG, for the slides (PowerPoint files take no SVG from python-pptx).
+    logo_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OrganisationBrand(SQLModel, table=True):
+    """A client organisation's own name and logo on its deliverables."""
+
+    __tablename__ = "organisation_brand"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    client_name: str = Field(default="", max_length=NAME_MAX)
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_type: str = Field(default="", max_length=32)
+    logo_png: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -99,6 +99,9 @@ _ROLES: dict[tuple[str, Action], frozenset[str]] = {
     # them out.
     ("api_tokens", Action.read): frozenset({"consultant"}),
     ("api_tokens", Action.write): frozenset({"consultant"}),
+    # The client's name and logo on the organisation's deliverables.
+    ("brand", Action.read): frozenset({"consultant"}),
+    ("brand", Action.write): frozenset({"consultant"}),
 }
 # Site-wide resources (no organisation).
 _SITE: dict[tuple[str, Action], str] = {
@@ -116,6 +119,9 @@ _SITE: dict[tuple[str, Action], str] = {
     # Framework files: every version, and publishing a new one from a file or workbook.
     ("frameworks", Action.read): "admin",
     ("frameworks", Action.write): "admin",
+    # The consultancy's brand across the installation.
+    ("site_brand", Action.read): "admin",
+    ("site_brand", Action.write): "admin",
 }
 
 

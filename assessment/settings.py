@@ -98,6 +98,35 @@ class Settings(BaseSettings):
         description="How many requests one API token may make a minute; more get 429 "
         "with Retry-After.",
     )
+    brand_name: str | None = Field(
+        default=None, max_length=200,
+        description="The consultancy's name on every PDF, slide deck and the projector, "
+        "until an administrator sets it on the brand page.",
+    )
+    brand_logo: Path | None = Field(
+        default=None,
+        description="The consultancy's logo (PNG, JPEG or SVG, at most 1 MB), until an "
+        "administrator uploads one on the brand page; checked at start-up.",
+    )
+    brand_primary_colour: str | None = Field(
+        default=None,
+        description="The brand's primary colour as #RRGGBB (headings, title slides); it must "
+        "carry white text at WCAG AA (4.5:1). Unset: #1D4F91.",
+    )
+    brand_accent_colour: str | None = Field(
+        default=None,
+        description="The brand's accent colour as #RRGGBB (rules, chart series), with white "
+        "text at WCAG AA. Unset: #8A3B12.",
+    )
+    brand_contact: str | None = Field(
+        default=None, max_length=300,
+        description="The contact line on covers and the last slide (for example a name, an "
+        "email address and a phone number).",
+    )
+    brand_footer: str | None = Field(
+        default=None, max_length=300,
+        description="The footer text of every PDF page and slide.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of `maturity serve`."
     )

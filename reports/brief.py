@@ -18,6 +18,7 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from assessment import dashboard, roadmap, services
+from assessment.brand import Brand
 from assessment.dashboard import FactorSummary, RoundOverview, Trends
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
@@ -25,6 +26,15 @@ from assessment.models import Organisation, PhaseKind, Round, Unit, id_of, utcno
 from reports import leadership
 from reports.leadership import VersionGap
 from reports.pdf import file_slug, render_html
+from reports.summary import (
+    ExecutiveText,
+    GapLine,
+    PhaseLine,
+    executive_text,
+    largest_gaps,
+    next_phase,
+    phase_lines,
+)
 
 TEMPLATE = "reports/brief.html"
 NOT_OURS = services.N_("The round or the unit belongs to another organisation.")
@@ -60,6 +70,8 @@ class LeadershipBrief:
     trends: Trends
     version_gaps: tuple[VersionGap, ...]
     rollout: tuple[RolloutRow, ...]
+    phase_lines: tuple[PhaseLine, ...] = ()
+    summary_gaps: tuple[GapLine, ...] = ()  # the units' three largest gaps to target
 
     @property
     def measured(self) -> bool:
@@ -120,6 +132,14 @@ def build_brief(session: Session, registry: FrameworkRegistry, organisation: Org
     # The trends of the round's framework only: another framework's rounds never compare.
     trends = dashboard.trends(session, registry, organisation, root_id, tree=tree,
                               framework_id=version.framework_id if version else None)
+    progress = roadmap.roadmap(session, registry, organisation)
+    shown = ({id_of(item.unit) for item in overview.units} if overview is not None
+             else set())
+    gaps = largest_gaps(
+        [(u.unit.name, u.targets, {fid: s.stage_level for fid, s in u.latest.factors.items()
+                                   if s.stage_level is not None})
+         for p in progress for u in p.units if u.latest and id_of(u.unit) in shown],
+        overview.framework) if overview is not None else ()
     return LeadershipBrief(
         organisation_name=organisation.name, root_name=root.name if root else None,
         generated_at=now or utcnow(), round_name=round_.name if round_ else None,
@@ -128,15 +148,45 @@ def build_brief(session: Session, registry: FrameworkRegistry, organisation: Org
         content_hash=version.content_hash if version else None,
         overview=overview, trends=trends,
         version_gaps=tuple(leadership.version_gaps(session, registry, trends)),
-        rollout=_rollout(roadmap.roadmap(session, registry, organisation)))
+        rollout=_rollout(progress), phase_lines=phase_lines(progress), summary_gaps=gaps)
 
 
 # Rendering ---------------------------------------------------------------------------------
 
-def brief_html(brief: LeadershipBrief, t: Translator, environment: Environment) -> str:
+def brief_executive(brief: LeadershipBrief, t: Translator) -> ExecutiveText | None:
+    """The executive summary's words: how many units are measured, where the organisation
+    is weakest, the largest gaps and the phase that comes next; None without results."""
+    overview = brief.overview
+    if not brief.measured or overview is None:
+        return None
+    lede = [t.ngettext("{measured} of {n} unit has results in this round.",
+                       "{measured} of {n} units have results in this round.",
+                       len(overview.units), measured=t.number(overview.measured_units))]
+    ranked, link = brief.by_average, brief.weakest_link
+    if ranked:
+        lede.append(t.gettext("Weakest factor on average: {factor} ({score}).",
+                              factor=t.text(ranked[0].factor.name),
+                              score=t.score(ranked[0].average or 0)))
+    if link is not None:
+        lede.append(t.gettext("The weakest link of all: {units} in {factor} ({score}).",
+                              units=", ".join(u.name for u in link.weakest),
+                              factor=t.text(link.factor.name),
+                              score=t.score(link.weakest_score or 0)))
+    has_targets = any(r.targets for r in brief.rollout)
+    return executive_text(t, overview.framework, (" ".join(lede),), brief.summary_gaps,
+                          next_phase(brief.phase_lines, today=brief.generated_at.date()),
+                          has_targets=has_targets)
+
+
+SMALL_HEATMAP_ROWS = 14  # the executive summary's heatmap; the full one follows
+
+
+def brief_html(brief: LeadershipBrief, t: Translator, environment: Environment,
+               brand: Brand | None = None) -> str:
     """The brief as print-ready HTML in the translator's language."""
     overview = brief.overview
     return render_html(environment, TEMPLATE, t, {
+        "executive": brief_executive(brief, t), "small_rows": SMALL_HEATMAP_ROWS,
         "brief": brief, "framework": brief.framework, "overview": overview,
         "trends": brief.trends,
         "heat_rows": leadership.heatmap_rows(t, overview) if brief.measured and overview
@@ -149,7 +199,7 @@ def brief_html(brief: LeadershipBrief, t: Translator, environment: Environment) 
         if brief.has_trend else {},
         "differing": {id_of(r) for r in brief.trends.differing},
         "notices": [leadership.notice(t, gap) for gap in brief.version_gaps],
-    })
+    }, brand=brand)
 
 
 def brief_filename(brief: LeadershipBrief, language: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from assessment import report_jobs
+from assessment.brand import Brand, BrandDefaults, organisation_brand
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
 from assessment.models import Organisation, ReportJob, Round, Unit
@@ -41,7 +42,7 @@ def _step(engine: Engine, job_id: int, change: Callable[[Session, ReportJob], No
 
 # What a kind of report gathers from the database, in the job's session: a function that
 # then lays the report out (HTML and file name) in a language, without the database.
-LayOut = Callable[[Translator, Environment], tuple[str, str]]
+LayOut = Callable[[Translator, Environment, Brand], tuple[str, str]]
 Gather = Callable[[Session, FrameworkRegistry, ReportJob, int], LayOut]
 
 
@@ -51,7 +52,7 @@ def _gather_unit_report(session: Session, registry: FrameworkRegistry, job: Repo
     round_, unit = session.get(Round, job.round_id), session.get(Unit, job.unit_id)
     assert round_ is not None and unit is not None  # guaranteed by foreign keys
     report = build_unit_report(session, registry, round_, unit, min_votes=min_votes)
-    return lambda t, environment: (unit_report_html(report, t, environment),
+    return lambda t, environment, brand: (unit_report_html(report, t, environment, brand),
                                    report_filename(report, t.language))
 
 
@@ -60,7 +61,7 @@ def _gather_roadmap_report(session: Session, registry: FrameworkRegistry, job: R
     organisation = session.get(Organisation, job.organisation_id)
     assert organisation is not None  # guaranteed by the foreign key
     report = build_roadmap_report(session, registry, organisation)
-    return lambda t, environment: (roadmap_report_html(report, t, environment),
+    return lambda t, environment, brand: (roadmap_report_html(report, t, environment, brand),
                                    roadmap_filename(report, t.language))
 
 
@@ -71,7 +72,7 @@ def _gather_brief(session: Session, registry: FrameworkRegistry, job: ReportJob,
     round_ = session.get(Round, job.round_id) if job.round_id else None
     root = session.get(Unit, job.unit_id) if job.unit_id else None
     brief = build_brief(session, registry, organisation, round_, root)
-    return lambda t, environment: (brief_html(brief, t, environment),
+    return lambda t, environment, brand: (brief_html(brief, t, environment, brand),
                                    brief_filename(brief, t.language))
 
 
@@ -84,7 +85,7 @@ KINDS: dict[str, Gather] = {
 
 def build_report_job(engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues,
                      environment: Environment, job_id: int, *, min_votes: int,
-                     render: Render) -> None:
+                     render: Render, brand_defaults: BrandDefaults | None = None) -> None:
     """Build a queued report job of any kind: gather, draw, lay out, store the PDF (or the
     failure)."""
     try:
@@ -94,8 +95,10 @@ def build_report_job(engine: Engine, registry: FrameworkRegistry, catalogues: Ca
             assert job is not None
             lay_out = KINDS[job.kind](session, registry, job, min_votes)
             language = job.language
+            brand = organisation_brand(session, brand_defaults or BrandDefaults(),
+                                       job.organisation_id)
         _step(engine, job_id, lambda s, j: report_jobs.advance(s, j, 30, report_jobs.DRAWING))
-        html, filename = lay_out(catalogues.translator(language), environment)
+        html, filename = lay_out(catalogues.translator(language), environment, brand)
         _step(engine, job_id,
               lambda s, j: report_jobs.advance(s, j, 50, report_jobs.LAYING_OUT))
         pdf = render(html)
@@ -118,10 +121,12 @@ class ReportJobs:
 
     def __init__(self, engine: Engine, registry: FrameworkRegistry, catalogues: Catalogues, *,
                  min_votes: int, render: Render | None = None,
-                 inline: bool | None = None) -> None:
+                 inline: bool | None = None,
+                 brand_defaults: BrandDefaults | None = None) -> None:
         self.engine, self.registry, self.catalogues = engine, registry, catalogues
         self.inline = isinstance(engine.pool, StaticPool) if inline is None else inline
         self.min_votes = min_votes
+        self.brand_defaults = brand_defaults or BrandDefaults()
         self.environment = report_environment()
         self.pdf = PdfWorker(processes=1)
         self.render: Render = render or self.pdf.render
@@ -133,7 +138,8 @@ class ReportJobs:
         """Build the job in the background (after the jobs queued before it)."""
         if self.inline:
             build_report_job(self.engine, self.registry, self.catalogues, self.environment,
-                             job_id, min_votes=self.min_votes, render=self.render)
+                             job_id, min_votes=self.min_votes, render=self.render,
+                             brand_defaults=self.brand_defaults)
             return
         with self._lock:
             if self._threads is None:
@@ -141,7 +147,8 @@ class ReportJobs:
                                                    thread_name_prefix="report-job")
             future = self._threads.submit(
                 build_report_job, self.engine, self.registry, self.catalogues,
-                self.environment, job_id, min_votes=self.min_votes, render=self.render)
+                self.environment, job_id, min_votes=self.min_votes, render=self.render,
+                brand_defaults=self.brand_defaults)
             self._pending[future] = job_id
         future.add_done_callback(self._forget)
 

@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from assessment.brand import Brand
 from assessment.i18n import Translator
 from assessment.resources import data_dir
 
@@ -188,8 +189,12 @@ def action_status_labels(t: Translator) -> dict[str, str]:
 
 
 def render_html(environment: Environment, template: str, t: Translator,
-                values: Mapping[str, Any]) -> str:
-    """Render a report template in the translator's language."""
+                values: Mapping[str, Any], *, brand: Brand | None = None) -> str:
+    """Render a report template in the translator's language, in the brand's colours."""
+    brand = brand or Brand()
     context = {"_": t.gettext, "ngettext": t.ngettext, "i18n": t, "lang": t.language,
-               "page_number_content": page_number_content(t), **values}
+               "page_number_content": page_number_content(t), "brand": brand,
+               "brand_footer_content": css_string(brand.footer) if brand.footer else "none",
+               "brand_name_content": css_string(brand.name) if brand.name else "none",
+               **values}
     return environment.get_template(template).render(context)

@@ -18,6 +18,7 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from assessment import dashboard, org_frameworks, roadmap
+from assessment.brand import Brand
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import ActionStatus, Organisation, PhaseKind, id_of, utcnow
@@ -25,6 +26,15 @@ from assessment.roadmap import PhaseProgress, UnitProgress
 from reports.charts import PALETTE, LineStyle, ScoreFormat
 from reports.pdf import action_status_labels, file_slug, render_html
 from reports.radar import RadarChart, RadarSeries, cached_radar_svg, render_radar_svg
+from reports.summary import (
+    ExecutiveText,
+    GapLine,
+    PhaseLine,
+    executive_text,
+    largest_gaps,
+    next_phase,
+    phase_lines,
+)
 from reports.timeline import TimelineBar, TimelineChart, render_timeline_svg
 
 LocalText = Mapping[str, str]
@@ -182,6 +192,7 @@ class RoadmapReport:
     actions_done: int
     actions_open: int  # planned or in progress
     actions_dropped: int
+    phase_lines: tuple[PhaseLine, ...] = ()  # the phases as the executive summary tells them
 
     @property
     def empty(self) -> bool:
@@ -224,6 +235,18 @@ class RoadmapReport:
     def measured_units(self) -> int:
         """Units with a score in the latest round."""
         return sum(1 for row in self.appendix if row.measured)
+
+    @property
+    def summary_gaps(self) -> tuple[GapLine, ...]:
+        """The three largest gaps of any unit in a phase between its target and its latest
+        measured stage (for the executive summary)."""
+        return largest_gaps([(u.name, u.targets, u.latest) for p in self.phases
+                             for u in p.units], self.framework)
+
+    @property
+    def next_phase(self) -> PhaseLine | None:
+        """The first phase whose gates do not all hold yet."""
+        return next_phase(self.phase_lines, today=self.generated_at.date())
 
 
 # Building ----------------------------------------------------------------------------------
@@ -318,7 +341,8 @@ def build_roadmap_report(session: Session, registry: FrameworkRegistry,
         actions_done=statuses.count(ActionStatus.done),
         actions_open=sum(1 for s in statuses if s in (ActionStatus.planned,
                                                        ActionStatus.in_progress)),
-        actions_dropped=statuses.count(ActionStatus.dropped))
+        actions_dropped=statuses.count(ActionStatus.dropped),
+        phase_lines=phase_lines(progress))
 
 
 # Rendering ---------------------------------------------------------------------------------
@@ -418,16 +442,62 @@ def phase_scores(t: Translator, framework: Framework, progress: PhaseProgress,
     return PhaseScores(units, svg)
 
 
-def roadmap_report_html(report: RoadmapReport, t: Translator, environment: Environment) -> str:
+def roadmap_executive(report: RoadmapReport, t: Translator) -> ExecutiveText:
+    """The executive summary's words: the rollout in a sentence, the largest gaps and the
+    phase that comes next."""
+    lede = [t.ngettext("The roadmap has {n} phase with {units} units.",
+                       "The roadmap has {n} phases with {units} units.", len(report.phases),
+                       units=t.number(report.unit_count))]
+    if report.gates:
+        lede.append(t.ngettext("{holding} of {n} gate criterion holds.",
+                               "{holding} of {n} gate criteria hold.", report.gates,
+                               holding=t.number(report.gates_holding)))
+    if report.actions_total:
+        lede.append(t.ngettext("{done} of {n} action done.", "{done} of {n} actions done.",
+                               report.actions_total, done=t.number(report.actions_done)))
+    weakest = report.weakest_factors
+    if weakest:
+        lede.append(t.gettext("Weakest factor in {round}: {factor}, average {score}.",
+                              round=report.latest_round,
+                              factor=t.text(report.framework.factor(weakest[0].factor_id).name),
+                              score=t.score(weakest[0].average or 0)))
+    has_targets = any(u.targets for p in report.phases for u in p.units)
+    return executive_text(t, report.framework, (" ".join(lede),), report.summary_gaps,
+                          report.next_phase, has_targets=has_targets)
+
+
+def standings_radar_svg(report: RoadmapReport, t: Translator) -> str | None:
+    """The executive summary's radar: the organisation's average and weakest link per
+    factor in the latest round; None before any unit is measured."""
+    if not report.standings:
+        return None
+    by_id = {s.factor_id: s for s in report.standings}
+
+    def values(pick: str) -> dict[str, Decimal]:
+        return {fid: v for fid, s in by_id.items() if (v := getattr(s, pick)) is not None}
+
+    chart = units_radar_chart(
+        t, report.framework, t.gettext("At a glance: {organisation}, {round}",
+                                       organisation=report.organisation_name,
+                                       round=report.latest_round),
+        [(t.gettext("Average"), values("average")),
+         (t.gettext("Weakest link"), values("weakest_score"))])
+    return render_radar_svg(chart)
+
+
+def roadmap_report_html(report: RoadmapReport, t: Translator, environment: Environment,
+                        brand: Brand | None = None) -> str:
     """The report as print-ready HTML in the translator's language."""
     return render_html(environment, TEMPLATE, t, {
+        "executive": None if report.empty else roadmap_executive(report, t),
+        "summary_svg": None if report.empty else standings_radar_svg(report, t),
         "report": report, "framework": report.framework,
         "timeline_svg": None if report.empty else timeline_svg(report, t),
         "radars": {p.phase_id: phase_radar_svg(report, p, t) for p in report.phases},
         "titles": {p.phase_id: phase_title(t, p) for p in report.phases},
         "factor_names": {f.id: t.text(f.name) for f in report.framework.factors},
         "status_labels": action_status_labels(t), "units_per_radar": UNITS_PER_RADAR,
-    })
+    }, brand=brand)
 
 
 def roadmap_filename(report: RoadmapReport, language: str) -> str:

@@ -18,6 +18,7 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from assessment import org_frameworks, roadmap, services, workshops
+from assessment.brand import Brand
 from assessment.framework import Factor, Framework, FrameworkRegistry, Question
 from assessment.i18n import Translator
 from assessment.models import (
@@ -41,6 +42,15 @@ from reports.results import (
     FactorResult,
     build_assessment_results,
     compare,
+)
+from reports.summary import (
+    ExecutiveText,
+    GapLine,
+    PhaseLine,
+    executive_text,
+    largest_gaps,
+    next_phase,
+    phase_lines,
 )
 
 LocalText = Mapping[str, str]
@@ -119,6 +129,7 @@ class UnitReport:
     previous_round_name: str | None
     actions: tuple[ActionItem, ...]
     min_votes: int
+    next_phase: PhaseLine | None = None  # the rollout phase the unit is in (or the next one)
 
     @property
     def empty(self) -> bool:
@@ -155,6 +166,13 @@ class UnitReport:
     def largest_gaps(self) -> list[FactorSection]:
         """The factors furthest below their target, largest gap first."""
         return sorted((s for s in self.sections if s.gap), key=lambda s: -(s.gap or 0))
+
+    @property
+    def summary_gaps(self) -> tuple[GapLine, ...]:
+        """The three factors furthest below their targets (for the executive summary)."""
+        return largest_gaps([(None, {s.factor.id: s.target for s in self.sections if s.target},
+                              {s.factor.id: s.result.score.stage_level for s in self.sections
+                               if s.result and s.result.score.stage_level})], self.framework)
 
     def actions_of(self, factor_id: str) -> list[ActionItem]:
         """The unit's actions for one factor."""
@@ -311,7 +329,9 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
         sections=tuple(sections), measured_units=measured_units,
         previous_round_name=previous_name,
         actions=_actions(session, framework, unit, registry.versions(framework.id)),
-        min_votes=min_votes)
+        min_votes=min_votes,
+        next_phase=next_phase(phase_lines(roadmap.roadmap(session, registry, organisation)),
+                              id_of(unit), (now or utcnow()).date()))
 
 
 # Rendering ---------------------------------------------------------------------------------
@@ -320,9 +340,10 @@ def _float(value: Decimal | int | None) -> float | None:
     return float(value) if value is not None else None
 
 
-def unit_radar_svg(report: UnitReport, t: Translator) -> str:
+def unit_radar_svg(report: UnitReport, t: Translator, *, small: bool = False) -> str:
     """The radar: current scores, targets, the organisation average and the previous round
-    (only the series that have values), labelled in the translator's language."""
+    (only the series that have values), labelled in the translator's language. `small`: the
+    executive summary's copy (titled apart, so its ids differ from the full-size one's)."""
     outer = [s for s in report.sections if not s.factor.core]
     core = next((s for s in report.sections if s.factor.core), None)
     wanted: list[tuple[str, LineStyle, list[float | None], float | None]] = [
@@ -339,9 +360,12 @@ def unit_radar_svg(report: UnitReport, t: Translator) -> str:
         wanted.append((t.gettext("Previous round: {round}", round=report.previous_round_name),
                        "dashed", [_float(s.previous) for s in outer],
                        _float(core.previous) if core else None))
+    title = (t.gettext("At a glance: {unit}, {round}", unit=report.unit_name,
+                       round=report.round_name) if small else
+             t.gettext("Maturity by factor: {unit}, {round}", unit=report.unit_name,
+                       round=report.round_name))
     chart = RadarChart(
-        title=t.gettext("Maturity by factor: {unit}, {round}", unit=report.unit_name,
-                        round=report.round_name),
+        title=title,
         axes=tuple(t.text(s.factor.name) for s in outer),
         levels=tuple(t.text(stage.name) for stage in report.framework.stages),
         first_level=report.framework.first_level,
@@ -354,13 +378,34 @@ def unit_radar_svg(report: UnitReport, t: Translator) -> str:
     return render_radar_svg(chart)
 
 
-def unit_report_html(report: UnitReport, t: Translator, environment: Environment) -> str:
+def unit_executive(report: UnitReport, t: Translator) -> ExecutiveText:
+    """The executive summary's words: how the unit stands, its largest gaps, its phase."""
+    scored = report.scored
+    lede = []
+    if scored:
+        lede.append(t.gettext(
+            "In {round}, the strongest factor of {unit} is {strong} ({strong_score}) and its "
+            "weakest {weak} ({weak_score}): the unit is only as strong as its weakest link.",
+            round=report.round_name, unit=report.unit_name,
+            strong=t.text(scored[-1].factor.name), strong_score=t.score(scored[-1].score or 0),
+            weak=t.text(scored[0].factor.name), weak_score=t.score(scored[0].score or 0)))
+    if report.primary is not None and not report.primary.submitted:
+        lede.append(t.gettext("The assessment has not been submitted yet, so the scores are "
+                              "preliminary."))
+    return executive_text(t, report.framework, tuple(lede), report.summary_gaps,
+                          report.next_phase, has_targets=report.has_targets)
+
+
+def unit_report_html(report: UnitReport, t: Translator, environment: Environment,
+                     brand: Brand | None = None) -> str:
     """The report as print-ready HTML in the translator's language."""
     return render_html(environment, TEMPLATE, t, {
         "report": report, "framework": report.framework,
         "radar_svg": None if report.empty else unit_radar_svg(report, t),
+        "summary_svg": None if report.empty else unit_radar_svg(report, t, small=True),
+        "executive": None if report.empty else unit_executive(report, t),
         "status_labels": action_status_labels(t), "choice": Choice,
-    })
+    }, brand=brand)
 
 
 def report_filename(report: UnitReport, language: str) -> str:

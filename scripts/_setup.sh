@@ -30,21 +30,24 @@ need_packages() {
 # What the app needs on a minimal Debian 12 (probe:package): Python with venv, npm and openssl
 # to fetch and check htmx, WeasyPrint's libraries (Pango pulls in GLib, HarfBuzz and fontconfig)
 # and a font for fontconfig to find, so Finnish text renders in the PDFs. matplotlib ships its
-# own fonts.
+# own fonts. Cairo draws SVG logos as PNG for the PowerPoint decks (cairosvg).
 APP_PACKAGES=(
   python3:python3 npm:npm openssl:openssl
   '/usr/lib/*/libpango-1.0.so.0:libpango-1.0-0'
   '/usr/lib/*/libpangoft2-1.0.so.0:libpangoft2-1.0-0'
   /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+  '/usr/lib/*/libcairo.so.2:libcairo2'
 )
 
 # What the tests need on top: PostgreSQL server binaries, Chromium, libatomic for
-# Playwright's driver (a Node.js binary that links it), and Java for the Nu HTML checker.
+# Playwright's driver (a Node.js binary that links it), Java for the Nu HTML checker, and
+# LibreOffice Impress, which opens a PowerPoint deck and draws its slides.
 TEST_PACKAGES=(
   '/usr/lib/postgresql/*/bin/initdb:postgresql'
   /usr/bin/chromium:chromium
   java:default-jre-headless
   '/usr/lib/*/libatomic.so.1:libatomic1'
+  soffice:libreoffice-impress
 )
 
 # Create .venv (once) and install the project into it with the given pip arguments.

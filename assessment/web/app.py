@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from assessment.brand import defaults_for
 from assessment.db import create_db_engine
 from assessment.framework_library import PublishedFrameworks, load_registry
 from assessment.i18n import Catalogues
@@ -28,7 +29,9 @@ from assessment.web.pages import Pages
 from assessment.web.routes import (
     accounts,
     assessments,
+    brand,
     dashboard,
+    decks,
     exports,
     language,
     members,
@@ -80,13 +83,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
+    app.state.brand_defaults = defaults_for(settings)  # a bad logo or colour stops start-up
     app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
-                                       min_votes=settings.workshop_min_votes)
+                                       min_votes=settings.workshop_min_votes,
+                                       brand_defaults=app.state.brand_defaults)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router, tokens.router, framework_routes.router, survey.router):
+                   dashboard.router, tokens.router, framework_routes.router, survey.router,
+                   brand.router, decks.router):
         app.include_router(router)
     api = create_api(settings, engine, registry)
     api.state.published = app.state.published  # a newly published version reaches the API too

@@ -4,6 +4,7 @@ client's address and the CSRF cookie."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -21,13 +22,17 @@ PARTICIPANT_COOKIE_PREFIX = "wp"
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
-# Routes that take a file: their own, larger limit (a framework workbook is at most 5 MB,
-# plus the form around it).
+# Routes that take a file: their own, larger limit. A framework workbook is at most 5 MB and a
+# logo 1 MB (the brand pages), each plus the form around it.
 UPLOAD_LIMITS = {"/frameworks": 5 * 1024 * 1024 + 64 * 1024}
+UPLOAD_BODY_BYTES = 2 * 1024 * 1024
+_UPLOAD_PATHS = re.compile(r"^/(brand|organisations/\d+/brand)$")
 
 
 def body_limit(path: str) -> int:
     """The largest request body the path takes."""
+    if _UPLOAD_PATHS.match(path):
+        return UPLOAD_BODY_BYTES
     return UPLOAD_LIMITS.get(path, MAX_BODY_BYTES)
 # Inline styles stay allowed because matplotlib's inline SVG charts carry style attributes;
 # scripts come only from this site (htmx), never inline.

@@ -174,21 +174,23 @@ def test_the_brief_has_a_cover_and_contents_whose_links_go_to_their_sections(
     assert "LEADERSHIP BRIEF" in pages[0] and "Esimerkki <Oy>" in pages[0]
     assert "Kevät 2026" in pages[0] and "3 of 4 units have results in this round." in \
         " ".join(pages[0].split())
-    assert "Contents" in pages[1]
-    entries = ["Summary", "Units by factor: Kevät 2026", "Units at each stage",
-               "Profile: average and weakest link", "Over time", "Rollout progress",
-               *(f.name["en"] for f in framework.factors)]
-    toc = " ".join(pages[1].split())
+    # The one-page executive summary opens the brief; the contents follow it.
+    assert pages[1].lstrip().startswith("Executive summary")
+    assert "Contents" in pages[2]
+    entries = ["Executive summary", "Summary", "Units by factor: Kevät 2026",
+               "Units at each stage", "Profile: average and weakest link", "Over time",
+               "Rollout progress", *(f.name["en"] for f in framework.factors)]
+    toc = " ".join(pages[2].split())
     for entry in entries:
         assert entry in toc, entry
-    links = [a for a in _annotations(reader, 1) if a["/Subtype"] == "/Link"]
+    links = [a for a in _annotations(reader, 2) if a["/Subtype"] == "/Link"]
     assert len(links) >= len(entries)
     targets = [_destination(reader, link) for link in links]
-    assert all(1 < page < len(pages) for page in targets)
+    assert all(0 < page < len(pages) and page != 2 for page in targets)
     # The contents give each section's page; the heatmap's link goes to the heatmap's page.
-    heatmap = next(i for i, text in enumerate(pages) if i > 1 and "▼ weakest" in text)
+    heatmap = next(i for i, text in enumerate(pages) if i > 2 and "▼ weakest" in text)
     assert heatmap in targets
-    number = re.search(r"Units by factor: Kevät 2026[\s.]*?(\d+)\n", pages[1])
+    number = re.search(r"Units by factor: Kevät 2026[\s.]*?(\d+)\n", pages[2])
     assert number is not None and int(number.group(1)) == heatmap + 1
     # Page numbers and the running header.
     for page_number, text in enumerate(pages, start=1):

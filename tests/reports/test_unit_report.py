@@ -164,17 +164,20 @@ def test_the_pdf_has_a_cover_contents_with_page_numbers_and_working_links(
     reader, pages = rendered.reader, rendered.pages
     assert len(pages) > 5
     assert "Asiakaspalvelu" in pages[0] and "Raporttitesti Oy" in pages[0]
+    # The one-page executive summary opens the report; the contents follow it.
+    assert pages[1].lstrip().startswith("Executive summary")
     toc = next(i for i, text in enumerate(pages) if "Contents" in text)
-    assert toc == 1
-    entries = ["Summary", "Overview", "Factor by factor", "Self-assessment and workshop",
-               "Targets and gaps", "Roadmap actions", "How the scores are calculated",
+    assert toc == 2
+    entries = ["Executive summary", "Summary", "Overview", "Factor by factor",
+               "Self-assessment and workshop", "Targets and gaps", "Roadmap actions",
+               "How the scores are calculated",
                *(f.name["en"] for f in framework.factors)]
     for entry in entries:
         assert entry in pages[toc], entry
     links = [a for a in _annotations(reader, toc) if a["/Subtype"] == "/Link"]
     assert len(links) >= len(entries)
     targets = [_destination_page(reader, link) for link in links]
-    assert all(toc < page < len(pages) for page in targets)
+    assert all(0 < page < len(pages) and page != toc for page in targets)
     # The contents list the page each section starts on, and the links go there.
     summary = next(i for i, text in enumerate(pages) if i > toc and "Summary" in text)
     assert summary in targets

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from assessment import services, survey, workshops
+from assessment import brand, services, survey, workshops
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Choice, Workshop, WorkshopStatus, id_of
@@ -374,7 +374,10 @@ def show_projector(request: Request, session: SessionDep, t: TranslatorDep,
         return Response(status_code=204)
     join_base = _join_base(request)
     join_url = f"{join_base}?code={workshop.code}"
-    values.update(join_url=join_url, join_base=join_base, qr_svg=_qr_svg(join_url))
+    round_ = session.get(services.Round, workshop.round_id)
+    values.update(join_url=join_url, join_base=join_base, qr_svg=_qr_svg(join_url),
+                  brand=brand.organisation_brand(session, request.app.state.brand_defaults,
+                                                 round_.organisation_id if round_ else None))
     return request.app.state.pages.page(request, t, "projector.html", values,
                                         fragment=["screen"])
 
@@ -387,18 +390,21 @@ def _qr_svg(url: str) -> str:
 
 # Participants -------------------------------------------------------------------------
 
-def _join_page(request: Request, t: Translator, form: dict[str, Any], status: int = 200,
-               ) -> Response:
-    return request.app.state.pages.page(request, t, "join.html", {"form": form},
+def _join_page(request: Request, t: Translator, session: Session, form: dict[str, Any],
+               status: int = 200) -> Response:
+    # The join page carries the consultancy's brand (no client is known before joining).
+    values = {"form": form, "brand": brand.site_brand(session, request.app.state.brand_defaults)}
+    return request.app.state.pages.page(request, t, "join.html", values,
                                         fragment=["content"], status=status)
 
 
 @router.get("/join")
-def show_join(request: Request, t: TranslatorDep, _: Public, code: str = "") -> Response:
+def show_join(request: Request, session: SessionDep, t: TranslatorDep, _: Public,
+              code: str = "") -> Response:
     """The join form: the code from the wall (pre-filled from the QR link) and a nickname."""
     form = empty_form()
     form["values"] = {"code": workshops.clean_code(code)}
-    return _join_page(request, t, form)
+    return _join_page(request, t, session, form)
 
 
 @router.post("/join")
@@ -418,7 +424,8 @@ def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: Pu
             token = workshops.join(session, workshop, nickname)[1]
     except ServiceError as exc:
         session.rollback()
-        return _join_page(request, t, failed_form(t, exc, {"code": code, "nickname": nickname}),
+        return _join_page(request, t, session,
+                          failed_form(t, exc, {"code": code, "nickname": nickname}),
                           status=exc.status)
     session.commit()
     response = see_other(f"/w/{workshop.code}")

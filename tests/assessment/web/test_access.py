@@ -73,6 +73,11 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     # API tokens are handed out by consultants (and administrators) only.
     ("api_tokens", "read"): [S, A, A, F, F, N],
     ("api_tokens", "write"): [S, A, A, F, F, N],
+    # Brands: the installation's is the administrator's; a client's, its consultants'.
+    ("site_brand", "read"): [S, A, F, F, F, F],
+    ("site_brand", "write"): [S, A, F, F, F, F],
+    ("brand", "read"): [S, A, A, F, F, N],
+    ("brand", "write"): [S, A, A, F, F, N],
 }
 SIBLING = {"unit_lead": F}  # on a unit the lead does not lead, only this changes
 
