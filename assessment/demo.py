@@ -296,10 +296,11 @@ def _demo_survey(session: Session, framework: Framework, round_: Round, unit: Un
                                   window=timedelta(minutes=1))[0]
         inputs = []
         for factor in framework.factors:
-            centre = base + _FACTOR_BIAS.get(factor.id, 0.0)
+            centre = _scaled(framework, base + _FACTOR_BIAS.get(factor.id, 0.0))
             for question in factor.questions:
                 noise = 0.3 if clear[question.id] else 0.9
-                level = max(1, min(framework.stage_count, round(centre + rng.gauss(0, noise))))
+                level = max(framework.first_level,
+                            min(framework.last_level, round(centre + rng.gauss(0, noise))))
                 choice = "dont_know" if rng.random() < 0.03 else str(level)
                 inputs.append(services.AnswerInput(question.id, choice))
         survey.answer(session, item, framework, respondent, inputs)
