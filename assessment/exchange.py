@@ -47,6 +47,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from assessment import roadmap, services, workshops
+from assessment.agendas import Plan
 from assessment.framework import Framework, framework_from_snapshot, semantic_issues
 from assessment.models import (
     NAME_MAX,
@@ -216,6 +217,8 @@ class WorkshopData(_Strict):
     version: Position
     dots_per_participant: Annotated[int, Field(ge=1, le=10)]
     targets_per_factor: bool = False  # absent in files written before it existed
+    # The agenda plan (items with timeboxes, the template's notes); absent: the default one.
+    plan: dict[str, Any] | None = None
     created_at: When
     closed_at: When | None
     participants: list[ParticipantData]
@@ -572,7 +575,8 @@ class _Exporter:
             unit=self.unit_key[w.unit_id], code=w.code, status=WorkshopStatus(w.status),
             step_index=w.step_index, version=w.version,
             dots_per_participant=w.dots_per_participant,
-            targets_per_factor=w.targets_per_factor, created_at=_utc(w.created_at),
+            targets_per_factor=w.targets_per_factor,
+            plan=json.loads(w.plan) if w.plan else None, created_at=_utc(w.created_at),
             closed_at=_utc_or_none(w.closed_at),
             participants=[ParticipantData(key=pkey[id_of(p)],
                                           respondent=self.respondent_key[p.respondent_id],
@@ -852,9 +856,21 @@ class _Checker:
     def workshop_state(self, path: str, workshop: WorkshopData,
                        framework: Framework | None) -> None:
         """The step is one of the agenda's; closed exactly when it has a closing time."""
-        if framework is not None and workshop.step_index >= len(workshops.agenda(framework)):
+        plan = None
+        if workshop.plan is not None:
+            try:
+                plan = Plan.from_json(workshop.plan)
+                if framework is not None:
+                    workshops.check_plan(framework, list(plan.items),
+                                         targets_per_factor=workshop.targets_per_factor)
+            except (KeyError, TypeError, ValueError, AttributeError, services.ServiceError):
+                self.add(f"{path}.plan", "not a valid agenda plan for the round's framework")
+                plan = None
+        steps = workshops.agenda(framework, targets_per_factor=workshop.targets_per_factor,
+                                 plan=plan) if framework is not None else []
+        if framework is not None and workshop.step_index >= len(steps):
             self.add(f"{path}.step_index", f"step {workshop.step_index} is out of range 0–"
-                                           f"{len(workshops.agenda(framework)) - 1}")
+                                           f"{len(steps) - 1}")
         closed = workshop.status is WorkshopStatus.closed
         if closed != (workshop.closed_at is not None):
             self.add(f"{path}.closed_at", "a closed workshop needs the time it closed, an "
@@ -1081,6 +1097,7 @@ class _Importer:
                        code=data.code, status=data.status, step_index=data.step_index,
                        version=data.version, dots_per_participant=data.dots_per_participant,
                        targets_per_factor=data.targets_per_factor, created_by=None,
+                       plan=json.dumps(data.plan, ensure_ascii=False) if data.plan else None,
                        created_at=_stored(data.created_at),
                        closed_at=_stored_or_none(data.closed_at))
         self.add_all([row])

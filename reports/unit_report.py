@@ -33,6 +33,7 @@ from assessment.models import (
 from assessment.scoring import ONE_DECIMAL
 from assessment.workshops import VoteSummary
 from reports.charts import LineStyle
+from reports.needs_report import NeedsResult, build_needs_result, phase_kind_names
 from reports.pdf import action_status_labels, file_slug, render_html
 from reports.radar import RadarChart, RadarSeries, render_radar_svg
 from reports.results import (
@@ -119,6 +120,7 @@ class UnitReport:
     previous_round_name: str | None
     actions: tuple[ActionItem, ...]
     min_votes: int
+    needs: NeedsResult | None = None  # the needs and expectations of the unit's workshops
 
     @property
     def empty(self) -> bool:
@@ -306,7 +308,7 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
         sections=tuple(sections), measured_units=measured_units,
         previous_round_name=previous_name,
         actions=_actions(session, framework, unit, registry.versions(framework.id)),
-        min_votes=min_votes)
+        min_votes=min_votes, needs=build_needs_result(session, registry, round_, unit, now))
 
 
 # Rendering ---------------------------------------------------------------------------------
@@ -354,6 +356,7 @@ def unit_report_html(report: UnitReport, t: Translator, environment: Environment
         "report": report, "framework": report.framework,
         "radar_svg": None if report.empty else unit_radar_svg(report, t),
         "status_labels": action_status_labels(t), "choice": Choice,
+        "phase_kinds": phase_kind_names(t),
     })
 
 

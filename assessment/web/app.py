@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from assessment.agendas import AGENDAS, AgendaLibrary
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues
@@ -26,6 +27,7 @@ from assessment.web.routes import (
     assessments,
     dashboard,
     exports,
+    facilitation,
     language,
     members,
     organisations,
@@ -49,6 +51,15 @@ class MissingAssetsError(RuntimeError):
     """The pinned front-end packages have not been fetched."""
 
 
+def load_agendas(frameworks_dir: Path, registry: FrameworkRegistry) -> AgendaLibrary:
+    """The agenda templates beside the frameworks (`agendas/`), or the shipped ones when the
+    frameworks directory has none; an invalid file stops start-up like a framework file."""
+    directory = frameworks_dir / AGENDAS
+    if not directory.is_dir():
+        directory = data_dir("frameworks") / AGENDAS
+    return AgendaLibrary.from_directory(directory, registry.current)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; an invalid framework file or missing asset stops it here."""
     settings = settings or Settings()
@@ -67,14 +78,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.registry = registry
+    app.state.agendas = load_agendas(settings.frameworks_dir, registry)
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
     app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
                                        min_votes=settings.workshop_min_votes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (organisations.router, rounds.router, assessments.router, language.router,
-                   accounts.router, members.router, users.router, workshops.router,
+    for router in (facilitation.router, organisations.router, rounds.router,
+                   assessments.router, language.router, accounts.router, members.router,
+                   users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
                    dashboard.router):
         app.include_router(router)
