@@ -225,22 +225,23 @@ def change_settings(session: Session, workshop: Workshop, framework: Framework, 
     _require_open(workshop)
     workshop.dots_per_participant = _dots(dots)
     here = current_step(workshop, framework)
+    plan = plan_of(workshop, framework)
     workshop.targets_per_factor = targets_per_factor
-    _relocate(workshop, framework, here)
+    _relocate(workshop, framework, here, plan.items[here.item].key
+              if here.item is not None else None)
     _bump(session, workshop)
     session.flush()
 
 
-def _relocate(workshop: Workshop, framework: Framework, here: Step) -> bool:
-    """Put the workshop on the step `here` of its (changed) agenda; when that step is gone,
-    on the first step of the same agenda item, else the first step. True when it stayed."""
+def _relocate(workshop: Workshop, framework: Framework, here: Step, key: str | None) -> bool:
+    """Put the workshop on the step `here` (of the agenda item `key`) of its changed agenda;
+    when that step is gone, on the first step of the same item, else the first step. True
+    when it stayed on the step."""
     moved = workshop_agenda(workshop, framework)
     same = next((s.index for s in moved if (s.kind, s.factor_id, s.question_id)
                  == (here.kind, here.factor_id, here.question_id)), None)
     if same is None:
         plan = plan_of(workshop, framework)
-        was = here.item
-        key = plan.items[was].key if was is not None and was < len(plan.items) else None
         same = next((s.index for s in moved if s.item is not None
                      and plan.items[s.item].key == key), 0)
         workshop.step_index = same
@@ -287,7 +288,7 @@ def set_plan(session: Session, workshop: Workshop, framework: Framework,
     new = Plan(tuple(items), template=old.template, name=old.name, notes=old.notes,
                checklist=old.checklist)
     workshop.plan = json.dumps(new.to_json(), ensure_ascii=False)
-    if not _relocate(workshop, framework, here):
+    if not _relocate(workshop, framework, here, was):
         step = current_step(workshop, framework)
         if step.item is None or new.items[step.item].key != was:
             _account(workshop, old, here, utcnow())

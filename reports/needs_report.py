@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jinja2 import Environment
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
 
 from assessment import roadmap, services, workshops
 from assessment.framework import Framework, FrameworkRegistry
 from assessment.i18n import Translator
 from assessment.models import (
+    Need,
     Organisation,
     PhaseKind,
     Round,
@@ -104,6 +106,38 @@ def build_needs_result(session: Session, registry: FrameworkRegistry, round_: Ro
                             item.dots, factor_id, phase))
     return NeedsResult(organisation.name, unit.name, round_.name, framework, tuple(rows),
                        needs_phase, len(found), now or utcnow())
+
+
+@dataclass(frozen=True)
+class NeedsLink:
+    """A unit whose workshop in a round recorded needs: where its needs result is."""
+
+    round_id: int
+    round_name: str
+    unit_id: int
+    unit_name: str
+    needs: int
+
+
+def needs_results(session: Session, organisation: Organisation) -> list[NeedsLink]:
+    """Every unit with recorded needs, in the newest round that has them (for phase 0 of
+    the roadmap), by unit name."""
+    rows = session.execute(sa_select(
+        col(Round.id), col(Round.name), col(Unit.id), col(Unit.name),
+        func.count(col(Need.id))).select_from(Need)
+        .join(Workshop, col(Workshop.id) == Need.workshop_id)
+        .join(Round, col(Round.id) == Workshop.round_id)
+        .join(Unit, col(Unit.id) == Workshop.unit_id)
+        .where(col(Workshop.organisation_id) == id_of(organisation),
+               col(Need.merged_into).is_(None))
+        .group_by(col(Round.id), col(Round.name), col(Unit.id), col(Unit.name))
+        .order_by(col(Round.id).desc()))
+    newest: dict[int, NeedsLink] = {}
+    for row in rows:
+        round_id, round_name, unit_id, unit_name, count = (int(row[0]), str(row[1]),
+                                                           int(row[2]), str(row[3]), int(row[4]))
+        newest.setdefault(unit_id, NeedsLink(round_id, round_name, unit_id, unit_name, count))
+    return sorted(newest.values(), key=lambda link: (link.unit_name.casefold(), link.unit_id))
 
 
 def phase_kind_names(t: Translator) -> Mapping[str, str]:

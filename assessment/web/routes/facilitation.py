@@ -81,8 +81,7 @@ def _agenda_page(request: Request, session: SessionDep, t: Translator, registry:
         "workshop": workshop, "framework": framework, "plan": plan, "unit": unit,
         "round": round_, "rows": rows or _rows(plan, framework), "error": error,
         "closed": workshop.status == WorkshopStatus.closed,
-        "choose": request.query_params.get("choose") == "1",
-        "known_factors": {f.id for f in framework.factors}}
+        "choose": request.query_params.get("choose") == "1"}
     return request.app.state.pages.page(request, t, "workshop_agenda.html", values,
                                         fragment=["content"], status=status)
 
