@@ -219,8 +219,8 @@ def test_the_facilitator_guide_pdf(client: TestClient, db: Session,
     assert "Koko kypsyystyöpaja (3 h)" in text  # the template's name, in Finnish
     assert "Tämä opas tulostettuna" in text  # the checklist
     assert framework.factors[0].questions[0].text["fi"][:40] in text
-    # The timetable: the targets start after 20 + 10 minutes and eight factors of 15, the whole is 3 h.
-    assert re.search(r"2:40 Tavoitetasot 20 min", text) is not None, text[:2000]
+    # The timetable: targets start after 20 + 10 min and eight factors of 15; 3 h in all.
+    assert re.search(r"2:30 Tavoitetasot 20 min 2:50 Yhteenveto 10 min", text) is not None, text[:2000]
     assert "180 min" in text
     assert "Miten osallistujat liittyvät" in text and "Mitä ottaa mukaan" in text
 
