@@ -256,3 +256,19 @@ def test_the_needs_result_pdf_and_phase_zero(client: TestClient, db: Session,
                               follow_redirects=False)
     _, report = pdf_text(client, unit_report.headers["location"])
     assert "Needs and expectations" in report and "Asiakaspalvelun pilotti" in report
+
+
+def test_the_agenda_page_as_page_fragment_and_history_restore(
+        client: TestClient, db: Session, framework: Framework) -> None:
+    workshop, _ = start(client, db, framework)
+    url = f"/workshops/{workshop.id}/agenda"
+    full = client.get(url)
+    assert full.status_code == 200 and "<html" in full.text
+    fragment = client.get(url, headers=HX)
+    assert "<html" not in fragment.text and soup(fragment).select_one("h1") is not None
+    assert "Agenda: Asiakaspalvelu" in fragment.text
+    restored = client.get(url, headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text
+    rows = soup(full).select("table.agenda-form tbody tr")
+    assert len(rows) == 2 + len(framework.factors) + 2
+    assert all(r.select_one("input[name=use]").has_attr("checked") for r in rows)
