@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/_setup.sh
 need_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 install_project -e '.[test]'
+./scripts/fetch-assets.sh --test
 .venv/bin/ruff check assessment reports tests benchmarks
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
