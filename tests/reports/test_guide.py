@@ -23,7 +23,7 @@ def test_prompts_are_read_when_present_and_none_otherwise(framework: Framework) 
     assert prompts_of(factor) == tuple(getattr(factor, "prompts", ()))
 
     class Prompted:
-        prompts = [{"fi": "Mitä pitäisi olla totta?", "en": "What would have to be true?"}]
+        prompts = ({"fi": "Mitä pitäisi olla totta?", "en": "What would have to be true?"},)
 
     assert prompts_of(Prompted()) == ({"fi": "Mitä pitäisi olla totta?",
                                        "en": "What would have to be true?"},)
