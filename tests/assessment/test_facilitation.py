@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, select
 
-from assessment import services, workshops
+from assessment import exchange, services, workshops
 from assessment.agendas import AgendaLibrary, PlanItem, plan_from_template
+from assessment.db import create_db_engine
 from assessment.framework import Framework
-from assessment.models import Workshop, utcnow
+from assessment.models import Organisation, Workshop, utcnow
 from assessment.services import InvalidInput
 from assessment.workshops import StepKind
 from tests.conftest import FRAMEWORKS
@@ -146,3 +149,31 @@ def test_the_current_step_stays_when_the_plan_changes_around_it(
     workshops.set_plan(session, workshop, framework,
                        [i for i in kept if i.factor_id != second.id])
     assert workshop.step_index == 0 and workshops.timer(workshop, framework).state == "idle"
+
+
+def test_the_plan_goes_through_the_organisations_json(session: Session,
+                                                      framework: Framework) -> None:
+    workshop = make(session, framework, "focus-workshop")
+    workshops.set_plan(session, workshop, framework, [
+        PlanItem("needs", 12), PlanItem("factor", 30, framework.factors[3].id),
+        PlanItem("wrapup", 7)])
+    session.commit()
+    organisation = session.get(Organisation, workshop.organisation_id)
+    assert organisation is not None
+    data = json.loads(exchange.dump_json(exchange.export_organisation(session, organisation)))
+    stored = next(w for r in data["rounds"] for w in r["workshops"])
+    assert [i["minutes"] for i in stored["plan"]["items"]] == [12, 30, 7]
+    engine = create_db_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    bad = copy.deepcopy(data)
+    next(w for r in bad["rounds"] for w in r["workshops"])["plan"]["items"][0]["minutes"] = 0
+    with Session(engine) as other:
+        with pytest.raises(exchange.InvalidImportFile) as caught:
+            exchange.import_organisation(other, bad)
+        assert any(p.path.endswith(".plan") for p in caught.value.problems)
+        other.rollback()
+        exchange.import_organisation(other, data)
+        other.commit()
+        imported = other.exec(select(Workshop)).one()
+        assert workshops.plan_of(imported, framework) == workshops.plan_of(workshop, framework)
+    engine.dispose()
