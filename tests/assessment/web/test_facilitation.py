@@ -272,3 +272,23 @@ def test_the_agenda_page_as_page_fragment_and_history_restore(
     rows = soup(full).select("table.agenda-form tbody tr")
     assert len(rows) == 2 + len(framework.factors) + 2
     assert all(r.select_one("input[name=use]").has_attr("checked") for r in rows)
+
+
+def test_a_needs_workshop_sums_up_its_needs_without_a_radar(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    workshop, _ = start(client, db, framework, "needs-and-expectations")
+    phone = participant(app, workshop.code)
+    phone.post(f"/w/{workshop.code}/needs", data={"text": "Selkeät vastuut"}, headers=HX)
+    client.post(f"/workshops/{workshop.id}/step", data={"index": "2"})
+    wall = soup(client.get(f"/workshops/{workshop.id}/projector"))
+    assert wall.select_one("svg.radar, .wrapup .chart") is None
+    assert [li.get_text(" ", strip=True) for li in wall.select("ol.needs-wall li")] == \
+        ["Selkeät vastuut 0 dots"]
+    console = soup(client.get(f"/workshops/{workshop.id}"))
+    assert console.select_one(".chart-with-table") is None
+    assert console.select_one("ol.ranked-needs").get_text(" ", strip=True).startswith(
+        "Selkeät vastuut")
+    link = f"/rounds/{workshop.round_id}/units/{workshop.unit_id}/needs"
+    assert console.select_one(f"a[href='{link}']") is not None
+    ended = client.post(f"/workshops/{workshop.id}/close", follow_redirects=False)
+    assert ended.status_code == 303
