@@ -15,8 +15,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from assessment.agendas import (
+    AGENDAS,
+    AgendaFileError,
+    agenda_json_schema,
+    agenda_summary,
+    load_agenda,
+)
 from assessment.db import create_db_engine, session_scope
 from assessment.framework import (
+    Framework,
     FrameworkFileError,
     FrameworkRegistry,
     json_schema,
@@ -353,6 +361,56 @@ def report_unit(
     _write_report(language, output, gather, fmt)
 
 
+@report_app.command("guide")
+def report_guide(
+    workshop_id: Annotated[int, typer.Option("--workshop", help="The workshop's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+) -> None:
+    """Write the facilitator guide of a workshop as a PDF (the join address from the
+    public_url setting, else the local address the quick start serves)."""
+    from assessment.models import Round, Workshop
+    from reports.guide import build_guide, guide_html
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               settings: Settings) -> tuple[Made, int]:
+        workshop = session.get(Workshop, workshop_id)
+        round_ = session.get(Round, workshop.round_id) if workshop else None
+        if workshop is None or round_ is None:
+            raise _Missing(f"there is no workshop {workshop_id}")
+        base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/") + "/join"
+        guide = build_guide(session, registry, workshop, base)
+        return Made(partial(guide_html, guide), None,
+                    f"wrote the facilitator guide of {guide.unit_name} ({guide.code})"
+                    ), round_.organisation_id
+
+    _write_report(language, output, gather)
+
+
+@report_app.command("needs")
+def report_needs(
+    round_id: Annotated[int, typer.Option("--round", help="The round's id.")],
+    unit_id: Annotated[int, typer.Option("--unit", help="The unit's id.")],
+    output: Annotated[Path, OUTPUT_OPTION],
+    language: Annotated[str | None, LANGUAGE_OPTION] = None,
+) -> None:
+    """Write the needs-and-expectations result of a unit in a round as a one-page PDF."""
+    from assessment.models import Round, Unit
+    from reports.needs_report import build_needs_result, needs_html
+
+    def gather(session: Session, registry: FrameworkRegistry,
+               _settings: Settings) -> tuple[Made, int]:
+        round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
+        if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
+            raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
+        result = build_needs_result(session, registry, round_, unit)
+        return Made(partial(needs_html, result), None,
+                    f"wrote the needs and expectations of {result.unit_name} "
+                    f"({result.round_name})"), round_.organisation_id
+
+    _write_report(language, output, gather)
+
+
 @report_app.command("roadmap")
 def report_roadmap(
     organisation_id: Annotated[int, typer.Option("--organisation", help="The organisation's id.")],
@@ -437,17 +495,52 @@ def report_wrapup(
                     f"({wrapup.round_name})"), round_.organisation_id
 
     _write_report(language, output, gather, fmt)
+def _is_agenda(file: Path) -> bool:
+    """Whether a file is an agenda template (in an `agendas` folder, or with `steps`)."""
+    if file.parent.name == AGENDAS:
+        return True
+    try:
+        import yaml
+
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except Exception:  # the framework check reports an unreadable file
+        return False
+    return isinstance(data, dict) and "steps" in data and "stages" not in data
+
+
+def _check_agenda(file: Path, frameworks: list[Framework]) -> str:
+    return agenda_summary(load_agenda(file, frameworks))
 
 
 @framework_app.command("check")
-def framework_check(files: Annotated[list[Path], typer.Argument(help="Framework files.")],
+def framework_check(files: Annotated[list[Path], typer.Argument(
+        help="Framework files and agenda templates (files in an `agendas` folder).")],
                     ) -> None:
-    """Validate framework files: print every problem (exit 1) or a summary line (exit 0)."""
+    """Validate framework files and agenda templates: print every problem (exit 1) or a
+    summary line (exit 0). An agenda template's factor ids are checked against the
+    framework files given, else against the frameworks the app uses."""
     failed = False
+    agendas = [f for f in files if _is_agenda(f)]
+    frameworks: list[Framework] = []
     for file in files:
+        if file in agendas:
+            continue
         try:
-            typer.echo(f"{file}: OK: {summary(load_framework(file))}")
+            framework = load_framework(file)
+            frameworks.append(framework)
+            typer.echo(f"{file}: OK: {summary(framework)}")
         except FrameworkFileError as exc:
+            typer.echo(str(exc), err=True)
+            failed = True
+    if agendas and not frameworks and not failed:
+        try:
+            frameworks = FrameworkRegistry.from_directories([Settings().frameworks_dir]).current
+        except FrameworkFileError:
+            frameworks = []
+    for file in agendas:
+        try:
+            typer.echo(f"{file}: OK: {_check_agenda(file, frameworks)}")
+        except AgendaFileError as exc:
             typer.echo(str(exc), err=True)
             failed = True
     if failed:
@@ -509,6 +602,8 @@ def framework_export(
 
 
 @framework_app.command("schema")
-def framework_schema() -> None:
-    """Print the JSON Schema of the framework file format."""
-    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+def framework_schema(agenda: Annotated[bool, typer.Option(
+        "--agenda", help="The agenda template format's schema instead.")] = False) -> None:
+    """Print the JSON Schema of the framework file format (or the agenda template's)."""
+    schema = agenda_json_schema() if agenda else json_schema()
+    typer.echo(json.dumps(schema, indent=2, ensure_ascii=False))

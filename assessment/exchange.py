@@ -47,6 +47,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlmodel import Session, col, select
 
 from assessment import roadmap, services, workshops
+from assessment.agendas import Plan
 from assessment.framework import (
     MIN_FIRST_LEVEL,
     Framework,
@@ -225,6 +226,8 @@ class WorkshopData(_Strict):
     targets_per_factor: bool = False  # absent in files written before it existed
     # Focus mode: the questions the pre-survey agreed on (absent in files written before it).
     focus_skip: list[Ident] = Field(default_factory=list)
+    # The agenda plan (items with timeboxes, the template's notes); absent: the default one.
+    plan: dict[str, Any] | None = None
     created_at: When
     closed_at: When | None
     participants: list[ParticipantData]
@@ -585,7 +588,8 @@ class _Exporter:
             step_index=w.step_index, version=w.version,
             dots_per_participant=w.dots_per_participant,
             targets_per_factor=w.targets_per_factor,
-            focus_skip=[q for q in w.focus_skip.split(",") if q], created_at=_utc(w.created_at),
+            focus_skip=[q for q in w.focus_skip.split(",") if q],
+            plan=json.loads(w.plan) if w.plan else None, created_at=_utc(w.created_at),
             closed_at=_utc_or_none(w.closed_at),
             participants=[ParticipantData(key=pkey[id_of(p)],
                                           respondent=self.respondent_key[p.respondent_id],
@@ -879,11 +883,22 @@ class _Checker:
                 except KeyError:
                     self.add(where, f"unknown question {question_id!r} for the round's "
                                     "framework")
-        steps = len(workshops.agenda(framework, targets_per_factor=workshop.targets_per_factor,
-                                     skip=frozenset(workshop.focus_skip))) if framework else 0
-        if framework is not None and workshop.step_index >= steps:
+        plan = None
+        if workshop.plan is not None:
+            try:
+                plan = Plan.from_json(workshop.plan)
+                if framework is not None:
+                    workshops.check_plan(framework, list(plan.items),
+                                         targets_per_factor=workshop.targets_per_factor)
+            except (KeyError, TypeError, ValueError, AttributeError, services.ServiceError):
+                self.add(f"{path}.plan", "not a valid agenda plan for the round's framework")
+                plan = None
+        steps = workshops.agenda(framework, targets_per_factor=workshop.targets_per_factor,
+                                 plan=plan, skip=frozenset(workshop.focus_skip),
+                                 ) if framework is not None else []
+        if framework is not None and workshop.step_index >= len(steps):
             self.add(f"{path}.step_index", f"step {workshop.step_index} is out of range 0–"
-                                           f"{steps - 1}")
+                                           f"{len(steps) - 1}")
         closed = workshop.status is WorkshopStatus.closed
         if closed != (workshop.closed_at is not None):
             self.add(f"{path}.closed_at", "a closed workshop needs the time it closed, an "
@@ -1116,6 +1131,7 @@ class _Importer:
                        version=data.version, dots_per_participant=data.dots_per_participant,
                        targets_per_factor=data.targets_per_factor,
                        focus_skip=",".join(data.focus_skip), created_by=None,
+                       plan=json.dumps(data.plan, ensure_ascii=False) if data.plan else None,
                        created_at=_stored(data.created_at),
                        closed_at=_stored_or_none(data.closed_at))
         self.add_all([row])

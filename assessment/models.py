@@ -317,6 +317,17 @@ class Workshop(SQLModel, table=True):
                                                          server_default=""))
     # The discussion prompt on the projector (see `assessment.prompts`), or NULL.
     prompt: str | None = Field(default=None, max_length=200)
+    # The agenda (JSON of `assessment.agendas.Plan`): its items with their timeboxes and the
+    # template's notes; None for a workshop made before agenda templates (the default plan).
+    plan: str | None = Field(default=None, sa_type=Text)
+    # The timer of the current agenda item: running until `timer_ends_at`, or paused with
+    # `timer_left` seconds left; neither: not started (it shows the whole timebox).
+    timer_ends_at: datetime | None = None
+    timer_left: int | None = None
+    # Time actually spent per agenda item (JSON: item key -> seconds), and since when the
+    # workshop has been on the current item.
+    item_seconds: str | None = Field(default=None, sa_type=Text)
+    item_started_at: datetime | None = None
 
 
 class Participant(SQLModel, table=True):
@@ -518,6 +529,10 @@ class ReportJob(SQLModel, table=True):
     # A unit report is of one round; an organisation's roadmap report spans them all (None).
     round_id: int | None = Field(default=None, foreign_key="round.id")
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    # A facilitator guide is of one workshop, and prints its join page's address as the
+    # phones reach it (known to the request that asked, not to the background job).
+    workshop_id: int | None = Field(default=None, foreign_key="workshop.id")
+    join_base: str | None = Field(default=None, max_length=500)
     language: str = Field(max_length=8)
     status: ReportJobStatus = Field(default=ReportJobStatus.queued, sa_type=String(16))
     progress: int = 0

@@ -19,6 +19,7 @@ from assessment.models import (
     Round,
     Unit,
     User,
+    Workshop,
     id_of,
     utcnow,
 )
@@ -28,6 +29,8 @@ from assessment.services import N_, InvalidInput
 UNIT_REPORT = "unit"  # one unit in one round
 ROADMAP_REPORT = "roadmap"  # the organisation's rollout roadmap, over all its rounds
 LEADERSHIP_BRIEF = "brief"  # the dashboard of a round (or none), optionally of a sub-tree
+FACILITATOR_GUIDE = "guide"  # one workshop's agenda, what to say and ask, how to join
+NEEDS_RESULT = "needs"  # a unit's ranked needs and expectations in a round, on one page
 KEEP_FOR = timedelta(days=1)
 # A job that has not finished in this time was lost (its app process stopped): say so.
 STALE_AFTER = timedelta(minutes=10)
@@ -94,6 +97,32 @@ def create_brief_job(session: Session, organisation: Organisation, round_: Round
                     round_id=id_of(round_) if round_ else None,
                     unit_id=id_of(root) if root else None, language=language, message=QUEUED,
                     created_by=by.id if by else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_guide_job(session: Session, workshop: Workshop, language: str | None,
+                     join_base: str, *, by: User | None) -> ReportJob:
+    """Queue the facilitator guide of the workshop, in the language; `join_base` is the join
+    page's address as the phones reach it."""
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Choose the report's language."), field="language")
+    session.exec(delete(ReportJob).where(col(ReportJob.created_at) < utcnow() - KEEP_FOR))
+    job = ReportJob(organisation_id=workshop.organisation_id, kind=FACILITATOR_GUIDE,
+                    round_id=workshop.round_id, unit_id=workshop.unit_id,
+                    workshop_id=id_of(workshop), join_base=join_base[:500], language=language,
+                    message=QUEUED, created_by=by.id if by else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_needs_job(session: Session, round_: Round, unit: Unit, language: str | None,
+                     *, by: User | None) -> ReportJob:
+    """Queue the one-page needs-and-expectations result of the unit in the round."""
+    job = create_unit_report_job(session, round_, unit, language, by=by)
+    job.kind = NEEDS_RESULT
     session.add(job)
     session.flush()
     return job

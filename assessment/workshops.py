@@ -9,12 +9,13 @@ are left alone otherwise, so nobody loses a half-typed note.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from assessment import services
+from assessment.agendas import MAX_MINUTES, Plan, PlanItem, default_plan
 from assessment.framework import Framework
 from assessment.models import (
     Answer,
@@ -82,38 +84,55 @@ class StepKind(StrEnum):
 
 @dataclass(frozen=True)
 class Step:
-    """One agenda step: its kind and the question or factor it is about."""
+    """One agenda step: its kind, the question or factor it is about, and the agenda item
+    (of the workshop's plan) it belongs to."""
 
     index: int
     kind: StepKind
     factor_id: str | None = None
     question_id: str | None = None
+    item: int | None = None
 
 
-def _steps(framework: Framework, targets_per_factor: bool, skip: frozenset[str] = frozenset(),
-           ) -> list[tuple[StepKind, str | None, str | None]]:
-    steps: list[tuple[StepKind, str | None, str | None]] = [
-        (StepKind.needs, None, None), (StepKind.needs_vote, None, None)]
-    for factor in framework.factors:
-        if any(q.id in skip for q in factor.questions):
-            steps.append((StepKind.confirm, factor.id, None))
-        steps += [(StepKind.question, factor.id, q.id) for q in factor.questions
-                  if q.id not in skip]
-        if targets_per_factor:
-            steps.append((StepKind.target, factor.id, None))
-    if not targets_per_factor:
-        steps += [(StepKind.target, f.id, None) for f in framework.factors]
-    steps.append((StepKind.wrapup, None, None))
+def _steps(framework: Framework, targets_per_factor: bool, plan: Plan | None = None,
+           skip: frozenset[str] = frozenset(),
+           ) -> list[tuple[StepKind, str | None, str | None, int]]:
+    """The steps of a plan (by default: needs, dot voting, every factor, targets, wrap-up),
+    each with the number of its item: a factor item is its questions (and its target when
+    targets are voted after each factor), the targets item the target of every factor item.
+    In focus mode the questions in `skip` give way to one confirmation step at the start of
+    their factor."""
+    plan = plan or default_plan(framework)
+    factors = {f.id: f for f in framework.factors}
+    chosen = [i.factor_id for i in plan.items if i.kind == "factor" and i.factor_id in factors]
+    steps: list[tuple[StepKind, str | None, str | None, int]] = []
+    for n, item in enumerate(plan.items):
+        if item.kind == "factor":
+            factor = factors.get(item.factor_id or "")
+            if factor is None:
+                continue
+            if any(q.id in skip for q in factor.questions):
+                steps.append((StepKind.confirm, factor.id, None, n))
+            steps += [(StepKind.question, factor.id, q.id, n) for q in factor.questions
+                      if q.id not in skip]
+            if targets_per_factor:
+                steps.append((StepKind.target, factor.id, None, n))
+        elif item.kind == "targets":
+            if not targets_per_factor:
+                steps += [(StepKind.target, fid, None, n) for fid in chosen]
+        elif item.kind in StepKind.__members__:
+            steps.append((StepKind(item.kind), None, None, n))
     return steps
 
 
 def agenda(framework: Framework, *, targets_per_factor: bool = False,
-           skip: frozenset[str] = frozenset()) -> list[Step]:
-    """Needs, dot voting, every question factor by factor, a target per factor (after each
-    factor's questions, or all at the end), wrap-up. In focus mode the questions in `skip`
-    give way to one confirmation step at the start of their factor."""
-    return [Step(i, kind, fid, qid)
-            for i, (kind, fid, qid) in enumerate(_steps(framework, targets_per_factor, skip))]
+           plan: Plan | None = None, skip: frozenset[str] = frozenset()) -> list[Step]:
+    """The steps of a plan (by default: needs, dot voting, every question factor by factor,
+    a target per factor after each factor's questions or all at the end, wrap-up). In focus
+    mode the questions in `skip` give way to one confirmation step at the start of their
+    factor."""
+    return [Step(i, kind, fid, qid, item) for i, (kind, fid, qid, item)
+            in enumerate(_steps(framework, targets_per_factor, plan, skip))]
 
 
 def focus_skip(workshop: Workshop) -> frozenset[str]:
@@ -121,40 +140,29 @@ def focus_skip(workshop: Workshop) -> frozenset[str]:
     return frozenset(q for q in (workshop.focus_skip or "").split(",") if q)
 
 
+def plan_of(workshop: Workshop, framework: Framework) -> Plan:
+    """The workshop's agenda plan (the default one for a workshop made before templates)."""
+    return Plan.from_json(workshop.plan) if workshop.plan else default_plan(framework)
+
+
 def workshop_agenda(workshop: Workshop, framework: Framework) -> list[Step]:
-    """The agenda of this workshop (its targets where it placed them, and in focus mode
-    without the questions the pre-survey agreed on)."""
+    """The agenda of this workshop: its plan, its targets where it placed them, and in focus
+    mode without the questions the pre-survey agreed on."""
     return agenda(framework, targets_per_factor=workshop.targets_per_factor,
-                  skip=focus_skip(workshop))
+                  plan=plan_of(workshop, framework), skip=focus_skip(workshop))
 
 
-def step_at(framework: Framework, index: int, *, targets_per_factor: bool = False) -> Step:
-    """The agenda's step at `index` (clamped to the agenda), without building the agenda:
-    every vote and every screen asks for the current step."""
-    per_factor = 1 if targets_per_factor else 0
-    last = 2 + sum(len(f.questions) for f in framework.factors) + len(framework.factors)
-    index = min(max(index, 0), last)
-    rest = index - 2
-    if rest < 0:
-        return Step(index, StepKind.needs if index == 0 else StepKind.needs_vote)
-    for factor in framework.factors:
-        if rest < len(factor.questions):
-            return Step(index, StepKind.question, factor.id, factor.questions[rest].id)
-        if per_factor and rest == len(factor.questions):
-            return Step(index, StepKind.target, factor.id)
-        rest -= len(factor.questions) + per_factor
-    if not per_factor and rest < len(framework.factors):
-        return Step(index, StepKind.target, framework.factors[rest].id)
-    return Step(index, StepKind.wrapup)
+def step_at(framework: Framework, index: int, *, targets_per_factor: bool = False,
+            plan: Plan | None = None) -> Step:
+    """The agenda's step at `index` (clamped to the agenda)."""
+    steps = agenda(framework, targets_per_factor=targets_per_factor, plan=plan)
+    return steps[min(max(index, 0), len(steps) - 1)]
 
 
 def current_step(workshop: Workshop, framework: Framework) -> Step:
     """The step the workshop is on."""
-    if workshop.focus_skip:  # a focus agenda has no shortcut: build it
-        steps = workshop_agenda(workshop, framework)
-        return steps[min(max(workshop.step_index, 0), len(steps) - 1)]
-    return step_at(framework, workshop.step_index,
-                   targets_per_factor=workshop.targets_per_factor)
+    steps = workshop_agenda(workshop, framework)
+    return steps[min(max(workshop.step_index, 0), len(steps) - 1)]
 
 
 @dataclass(frozen=True)
@@ -170,18 +178,23 @@ class Position:
     factors: int
 
 
-def position(framework: Framework, step: Step) -> Position | None:
-    """The question's position ("Question 7 of 40"), or None for a step without a question."""
+def position(framework: Framework, step: Step, steps: list[Step] | None = None,
+             ) -> Position | None:
+    """The question's position ("Question 7 of 40") among the agenda's questions (every
+    question of the framework when no agenda is given), or None for a step without one."""
     if step.question_id is None:
         return None
-    number = 0
-    for f_index, factor in enumerate(framework.factors):
-        for q_index, question in enumerate(factor.questions):
-            number += 1
-            if question.id == step.question_id:
-                return Position(number, sum(len(f.questions) for f in framework.factors),
-                                q_index + 1, len(factor.questions), f_index + 1,
-                                len(framework.factors))
+    if steps is None:
+        steps = agenda(framework)
+    questions = [s for s in steps if s.kind is StepKind.question]
+    order = list(dict.fromkeys(s.factor_id for s in questions))
+    for number, s in enumerate(questions, 1):
+        if s.question_id == step.question_id:
+            in_factor = [q for q in questions if q.factor_id == s.factor_id]
+            return Position(number, len(questions),
+                            next(i for i, q in enumerate(in_factor, 1)
+                                 if q.question_id == s.question_id),
+                            len(in_factor), order.index(s.factor_id) + 1, len(order))
     return None
 
 
@@ -208,7 +221,9 @@ def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
                      current: Step) -> list[FactorProgress]:
     """The agenda's question and target steps grouped by factor, with their progress."""
     grouped = []
-    for factor in framework.factors:
+    planned = dict.fromkeys(s.factor_id for s in steps
+                            if s.kind in (StepKind.question, StepKind.target, StepKind.confirm))
+    for factor in (f for f in framework.factors if f.id in planned):
         questions = tuple(s for s in steps if s.kind is StepKind.question
                           and s.factor_id == factor.id)
         target = next((s for s in steps if s.kind is StepKind.target
@@ -220,7 +235,8 @@ def agenda_by_factor(steps: list[Step], framework: Framework, agreed: set[str],
         grouped.append(FactorProgress(
             factor.id, questions, sum(1 for q in [*shown, *skipped] if q in agreed), target,
             current.factor_id == factor.id, confirm, len(skipped)))
-    return grouped
+    order = list(planned)
+    return sorted(grouped, key=lambda g: order.index(g.factor_id))
 
 
 def _dots(dots: int) -> int:
@@ -236,12 +252,199 @@ def change_settings(session: Session, workshop: Workshop, framework: Framework, 
     _require_open(workshop)
     workshop.dots_per_participant = _dots(dots)
     here = current_step(workshop, framework)
+    plan = plan_of(workshop, framework)
     workshop.targets_per_factor = targets_per_factor
-    moved = workshop_agenda(workshop, framework)
-    workshop.step_index = next(s.index for s in moved if (s.kind, s.factor_id, s.question_id)
-                               == (here.kind, here.factor_id, here.question_id))
+    _relocate(workshop, framework, here, plan.items[here.item].key
+              if here.item is not None else None)
     _bump(session, workshop)
     session.flush()
+
+
+def _relocate(workshop: Workshop, framework: Framework, here: Step, key: str | None) -> bool:
+    """Put the workshop on the step `here` (of the agenda item `key`) of its changed agenda;
+    when that step is gone, on the first step of the same item, else the first step. True
+    when it stayed on the step."""
+    moved = workshop_agenda(workshop, framework)
+    same = next((s.index for s in moved if (s.kind, s.factor_id, s.question_id)
+                 == (here.kind, here.factor_id, here.question_id)), None)
+    if same is None:
+        plan = plan_of(workshop, framework)
+        same = next((s.index for s in moved if s.item is not None
+                     and plan.items[s.item].key == key), 0)
+        workshop.step_index = same
+        return False
+    workshop.step_index = same
+    return True
+
+
+# The agenda's plan, its timer and the time spent ------------------------------------
+
+AGENDA_EMPTY = N_("The agenda needs at least one step.")
+TIMEBOX_RANGE = N_("A timebox is from 1 to {max} minutes.")
+
+
+def check_plan(framework: Framework, items: list[PlanItem], *, targets_per_factor: bool = False,
+               ) -> None:
+    """Refuse a plan with a timebox out of range, an unknown factor or kind, a step twice, or
+    no step at all."""
+    known = {f.id for f in framework.factors}
+    for item in items:
+        if item.kind not in ("needs", "needs_vote", "factor", "targets", "wrapup"):
+            raise InvalidInput(N_("There is no such step in the agenda."))
+        if item.kind == "factor" and item.factor_id not in known:
+            raise InvalidInput(N_("Choose factors of the workshop's framework."))
+        if not 1 <= item.minutes <= MAX_MINUTES:
+            raise InvalidInput(TIMEBOX_RANGE, field="minutes", max=MAX_MINUTES)
+    if len({item.key for item in items}) != len(items):
+        raise InvalidInput(N_("Each step can be on the agenda only once."))
+    if not items or not agenda(framework, targets_per_factor=targets_per_factor,
+                               plan=Plan(tuple(items))):
+        raise InvalidInput(AGENDA_EMPTY)
+
+
+def set_plan(session: Session, workshop: Workshop, framework: Framework,
+             items: list[PlanItem]) -> None:
+    """Change the workshop's agenda (drop, add or reorder its items, change timeboxes). The
+    workshop stays on its step when the step is still on the agenda; otherwise it goes to
+    the first step of what is left and the timer stops."""
+    _require_open(workshop)
+    check_plan(framework, items, targets_per_factor=workshop.targets_per_factor)
+    here = current_step(workshop, framework)
+    old = plan_of(workshop, framework)
+    was = old.items[here.item].key if here.item is not None else None
+    new = Plan(tuple(items), template=old.template, name=old.name, notes=old.notes,
+               checklist=old.checklist)
+    workshop.plan = json.dumps(new.to_json(), ensure_ascii=False)
+    if not _relocate(workshop, framework, here, was):
+        step = current_step(workshop, framework)
+        if step.item is None or new.items[step.item].key != was:
+            _account(workshop, old, here, utcnow())
+            workshop.timer_ends_at = workshop.timer_left = None
+    _bump(session, workshop)
+    session.flush()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite gives back naive datetimes; they were stored in UTC.
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def spent(workshop: Workshop) -> dict[str, int]:
+    """Seconds spent per agenda item key, not counting the current stretch."""
+    return {str(k): int(v) for k, v in json.loads(workshop.item_seconds or "{}").items()}
+
+
+def _account(workshop: Workshop, plan: Plan, step: Step, now: datetime) -> None:
+    """Add the time since the workshop came to the step's item to that item."""
+    started = _aware(workshop.item_started_at)
+    if started is not None and step.item is not None and step.item < len(plan.items):
+        seconds = spent(workshop)
+        key = plan.items[step.item].key
+        seconds[key] = seconds.get(key, 0) + max(0, int((now - started).total_seconds()))
+        workshop.item_seconds = json.dumps(seconds)
+    workshop.item_started_at = now
+
+
+@dataclass(frozen=True)
+class Timer:
+    """The timer of the current agenda item: its timebox, what is left (at `at`), and
+    whether it runs, is paused or has not started (then the whole timebox is left)."""
+
+    state: str  # "idle", "running" or "paused"
+    timebox: int  # seconds
+    left_ms: int
+    ends_at: datetime | None
+
+    @property
+    def up(self) -> bool:
+        """Whether the time is up (shown on every screen; nothing is blocked)."""
+        return self.state != "idle" and self.left_ms <= 0
+
+    @property
+    def left_minutes(self) -> int:
+        """Whole minutes left, rounded up (what a screen without JavaScript shows)."""
+        return max(0, -(-self.left_ms // 60000))
+
+
+def timer(workshop: Workshop, framework: Framework, now: datetime | None = None) -> Timer:
+    """The current item's timer as it stands now."""
+    now = now or utcnow()
+    step = current_step(workshop, framework)
+    plan = plan_of(workshop, framework)
+    item = plan.items[step.item] if step.item is not None else None
+    timebox = item.minutes * 60 if item else 0
+    ends = _aware(workshop.timer_ends_at)
+    if ends is not None:
+        return Timer("running", timebox, int((ends - now).total_seconds() * 1000), ends)
+    if workshop.timer_left is not None:
+        return Timer("paused", timebox, workshop.timer_left * 1000, None)
+    return Timer("idle", timebox, timebox * 1000, None)
+
+
+TIMER_ACTIONS = ("start", "pause", "resume", "add", "reset")
+
+
+def change_timer(session: Session, workshop: Workshop, framework: Framework,
+                 action: str | None) -> None:
+    """Start, pause, resume, add a minute to, or reset the current item's timer (every
+    screen follows; at zero the screens say so, nothing is blocked)."""
+    _require_open(workshop)
+    if action not in TIMER_ACTIONS:
+        raise InvalidInput(N_("Choose what to do with the timer."))
+    now = utcnow()
+    current = timer(workshop, framework, now)
+    if workshop.item_started_at is None:  # the agenda's time starts with the first timer
+        workshop.item_started_at = now
+    cap = MAX_MINUTES * 60
+    if action in ("start", "reset"):
+        workshop.timer_ends_at, workshop.timer_left = now + timedelta(seconds=current.timebox), None
+    elif action == "pause" and current.state == "running":
+        workshop.timer_ends_at = None
+        workshop.timer_left = max(0, -(-current.left_ms // 1000))
+    elif action == "resume" and current.state == "paused":
+        workshop.timer_ends_at = now + timedelta(seconds=workshop.timer_left or 0)
+        workshop.timer_left = None
+    elif action == "add":
+        left = min(cap, max(0, current.left_ms // 1000) + 60)
+        if current.state == "paused":
+            workshop.timer_left = left
+        else:  # a finished, running or not yet started timer runs on with the minute added
+            workshop.timer_ends_at, workshop.timer_left = now + timedelta(seconds=left), None
+    _bump(session, workshop)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ItemTime:
+    """An agenda item on the console: planned minutes against the time actually spent."""
+
+    index: int
+    item: PlanItem
+    first_step: int | None
+    planned: int  # seconds
+    actual: int  # seconds
+    current: bool
+
+
+def agenda_times(workshop: Workshop, framework: Framework, now: datetime | None = None,
+                 ) -> list[ItemTime]:
+    """Every agenda item with its planned and actual time (the current stretch included)."""
+    now = now or utcnow()
+    plan = plan_of(workshop, framework)
+    steps = workshop_agenda(workshop, framework)
+    here = current_step(workshop, framework)
+    seconds = spent(workshop)
+    started = _aware(workshop.item_started_at)
+    times = []
+    for n, item in enumerate(plan.items):
+        actual = seconds.get(item.key, 0)
+        if n == here.item and started is not None and workshop.status == WorkshopStatus.open:
+            actual += max(0, int((now - started).total_seconds()))
+        times.append(ItemTime(n, item, next((s.index for s in steps if s.item == n), None),
+                              item.minutes * 60, actual, n == here.item))
+    return times
 
 
 def _hash(token: str) -> str:
@@ -285,7 +488,8 @@ def running_workshop(session: Session, round_id: int, unit_id: int) -> Workshop 
 
 def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | None,
                     dots: int = 3, another: bool = False,
-                    targets_per_factor: bool = False, skip: Sequence[str] = ()) -> Workshop:
+                    targets_per_factor: bool = False, skip: Sequence[str] = (),
+                    plan: Plan | None = None) -> Workshop:
     """Open a workshop for the unit in the round, with a fresh join code. While one runs, it
     is returned instead (continue it), unless `another` session is asked for on purpose.
     `skip` makes it a focus workshop: the questions the pre-survey agreed on."""
@@ -304,7 +508,8 @@ def create_workshop(session: Session, round_: Round, unit: Unit, *, by: User | N
     workshop = Workshop(organisation_id=round_.organisation_id, round_id=id_of(round_),
                         unit_id=id_of(unit), assessment_id=id_of(assessment), code=code,
                         dots_per_participant=dots, targets_per_factor=targets_per_factor,
-                        created_by=by.id if by else None, focus_skip=",".join(skip))
+                        created_by=by.id if by else None, focus_skip=",".join(skip),
+                        plan=json.dumps(plan.to_json(), ensure_ascii=False) if plan else None)
     session.add(workshop)
     session.flush()
     return workshop
@@ -330,11 +535,21 @@ def workshops_of_assessment(session: Session, assessment: Assessment) -> list[Wo
 
 
 def go_to(session: Session, workshop: Workshop, framework: Framework, index: int) -> Step:
-    """Move the workshop to an agenda step (participants follow)."""
+    """Move the workshop to an agenda step (participants follow). Coming to another agenda
+    item books the time spent on the one left and starts the new item's timer."""
     _require_open(workshop)
     steps = workshop_agenda(workshop, framework)
     if not 0 <= index < len(steps):
         raise InvalidInput(N_("There is no such step in the agenda."))
+    here = current_step(workshop, framework)
+    if steps[index].item != here.item:
+        now = utcnow()
+        plan = plan_of(workshop, framework)
+        _account(workshop, plan, here, now)
+        item = steps[index].item
+        minutes = plan.items[item].minutes if item is not None else 0
+        workshop.timer_ends_at = now + timedelta(minutes=minutes)
+        workshop.timer_left = None
     workshop.step_index = index
     _bump(session, workshop)
     session.flush()
@@ -372,12 +587,18 @@ def set_revealed(session: Session, workshop: Workshop, framework: Framework, que
     session.flush()
 
 
-def close_workshop(session: Session, workshop: Workshop) -> None:
+def close_workshop(session: Session, workshop: Workshop,
+                   framework: Framework | None = None) -> None:
     """End the workshop: no more joining or voting. When no other workshop of the unit is
-    still open, the workshop assessment is submitted (a later workshop reopens it)."""
+    still open, the workshop assessment is submitted (a later workshop reopens it). With
+    the framework, the time spent on the last agenda item is booked too."""
     _require_open(workshop)
+    now = utcnow()
+    if framework is not None and workshop.item_started_at is not None:
+        _account(workshop, plan_of(workshop, framework), current_step(workshop, framework), now)
     workshop.status = WorkshopStatus.closed
-    workshop.closed_at = utcnow()
+    workshop.closed_at = now
+    workshop.timer_ends_at = workshop.timer_left = None
     _bump(session, workshop)
     assessment = session.get(Assessment, workshop.assessment_id)
     assert assessment is not None  # guaranteed by the foreign key

@@ -20,8 +20,10 @@ from assessment import report_jobs
 from assessment.brand import Brand, BrandDefaults, organisation_brand
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues, Translator
-from assessment.models import Organisation, ReportJob, Round, Unit
+from assessment.models import Organisation, ReportJob, Round, Unit, Workshop
 from reports.brief import brief_filename, brief_html, build_brief
+from reports.guide import build_guide, guide_filename, guide_html
+from reports.needs_report import build_needs_result, needs_filename, needs_html
 from reports.pdf import PdfWorker, report_environment
 from reports.roadmap_report import build_roadmap_report, roadmap_filename, roadmap_report_html
 from reports.unit_report import build_unit_report, report_filename, unit_report_html
@@ -76,7 +78,29 @@ def _gather_brief(session: Session, registry: FrameworkRegistry, job: ReportJob,
                                    brief_filename(brief, t.language))
 
 
+def _gather_guide(session: Session, registry: FrameworkRegistry, job: ReportJob,
+                  min_votes: int) -> LayOut:
+    assert job.workshop_id is not None  # a guide job is of a workshop
+    workshop = session.get(Workshop, job.workshop_id)
+    assert workshop is not None  # guaranteed by the foreign key
+    guide = build_guide(session, registry, workshop, job.join_base or "/join")
+    return lambda t, environment, brand: (guide_html(guide, t, environment, brand),
+                                          guide_filename(guide, t.language))
+
+
+def _gather_needs(session: Session, registry: FrameworkRegistry, job: ReportJob,
+                  min_votes: int) -> LayOut:
+    assert job.round_id is not None and job.unit_id is not None  # a needs job has both
+    round_, unit = session.get(Round, job.round_id), session.get(Unit, job.unit_id)
+    assert round_ is not None and unit is not None  # guaranteed by foreign keys
+    result = build_needs_result(session, registry, round_, unit)
+    return lambda t, environment, brand: (needs_html(result, t, environment, brand),
+                                          needs_filename(result, t.language))
+
+
 KINDS: dict[str, Gather] = {
+    report_jobs.FACILITATOR_GUIDE: _gather_guide,
+    report_jobs.NEEDS_RESULT: _gather_needs,
     report_jobs.UNIT_REPORT: _gather_unit_report,
     report_jobs.ROADMAP_REPORT: _gather_roadmap_report,
     report_jobs.LEADERSHIP_BRIEF: _gather_brief,

@@ -34,6 +34,7 @@ from assessment.models import (
 from assessment.scoring import ONE_DECIMAL
 from assessment.workshops import VoteSummary
 from reports.charts import LineStyle
+from reports.needs_report import NeedsResult, build_needs_result, phase_kind_names
 from reports.pdf import action_status_labels, file_slug, render_html
 from reports.radar import RadarChart, RadarSeries, render_radar_svg
 from reports.results import (
@@ -130,6 +131,7 @@ class UnitReport:
     actions: tuple[ActionItem, ...]
     min_votes: int
     next_phase: PhaseLine | None = None  # the rollout phase the unit is in (or the next one)
+    needs: NeedsResult | None = None  # the needs and expectations of the unit's workshops
 
     @property
     def empty(self) -> bool:
@@ -331,7 +333,8 @@ def build_unit_report(session: Session, registry: FrameworkRegistry, round_: Rou
         actions=_actions(session, framework, unit, registry.versions(framework.id)),
         min_votes=min_votes,
         next_phase=next_phase(phase_lines(roadmap.roadmap(session, registry, organisation)),
-                              id_of(unit), (now or utcnow()).date()))
+                              id_of(unit), (now or utcnow()).date()),
+        needs=build_needs_result(session, registry, round_, unit, now))
 
 
 # Rendering ---------------------------------------------------------------------------------
@@ -405,6 +408,7 @@ def unit_report_html(report: UnitReport, t: Translator, environment: Environment
         "summary_svg": None if report.empty else unit_radar_svg(report, t, small=True),
         "executive": None if report.empty else unit_executive(report, t),
         "status_labels": action_status_labels(t), "choice": Choice,
+        "phase_kinds": phase_kind_names(t),
     }, brand=brand)
 
 

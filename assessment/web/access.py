@@ -247,7 +247,7 @@ def action_access(action: Action) -> Callable[..., PlannedAction]:
 # The rule a report job is read under, by its kind; any other kind: "report" on the job's
 # unit. A leadership brief's unit is the top of its sub-tree, which a unit lead may lead: the
 # brief is the dashboard's data, so it goes by the brief's own rule.
-REPORT_JOB_RULES = {"brief": "brief"}
+REPORT_JOB_RULES = {"brief": "brief", "guide": "workshop"}
 
 
 def report_job_access(action: Action) -> Callable[..., ReportJob]:

@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from assessment.agendas import AGENDAS, AgendaLibrary
 from assessment.brand import defaults_for
 from assessment.db import create_db_engine
+from assessment.framework import FrameworkRegistry
 from assessment.framework_library import PublishedFrameworks, load_registry
 from assessment.i18n import Catalogues
 from assessment.resources import data_dir
@@ -33,6 +35,7 @@ from assessment.web.routes import (
     dashboard,
     decks,
     exports,
+    facilitation,
     language,
     members,
     organisations,
@@ -59,6 +62,15 @@ class MissingAssetsError(RuntimeError):
     """The pinned front-end packages have not been fetched."""
 
 
+def load_agendas(frameworks_dir: Path, registry: FrameworkRegistry) -> AgendaLibrary:
+    """The agenda templates beside the frameworks (`agendas/`), or the shipped ones when the
+    frameworks directory has none; an invalid file stops start-up like a framework file."""
+    directory = frameworks_dir / AGENDAS
+    if not directory.is_dir():
+        directory = data_dir("frameworks") / AGENDAS
+    return AgendaLibrary.from_directory(directory, registry.current)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; an invalid framework file or missing asset stops it here."""
     settings = settings or Settings()
@@ -80,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.published = PublishedFrameworks(registry, settings.frameworks_dir,
                                                settings.published_frameworks_dir)
+    app.state.agendas = load_agendas(settings.frameworks_dir, registry)
     app.state.catalogues = Catalogues()
     app.state.pages = Pages(data_dir("templates"))
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
@@ -88,8 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        min_votes=settings.workshop_min_votes,
                                        brand_defaults=app.state.brand_defaults)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (organisations.router, rounds.router, assessments.router, language.router,
-                   accounts.router, members.router, users.router, workshops.router,
+    for router in (facilitation.router, organisations.router, rounds.router,
+                   assessments.router, language.router, accounts.router, members.router,
+                   users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
                    dashboard.router, tokens.router, framework_routes.router, survey.router,
                    brand.router, decks.router):

@@ -108,6 +108,10 @@ def show_report_job(request: Request, session: SessionDep, t: TranslatorDep,
     organisation = session.get(services.Organisation, job.organisation_id)
     retry = (f"/organisations/{job.organisation_id}/roadmap/report"
              if job.kind == report_jobs.ROADMAP_REPORT
+             else f"/workshops/{job.workshop_id}/guide"
+             if job.kind == report_jobs.FACILITATOR_GUIDE
+             else f"/rounds/{job.round_id}/units/{job.unit_id}/needs"
+             if job.kind == report_jobs.NEEDS_RESULT
              else _brief_url(job) if job.kind == report_jobs.LEADERSHIP_BRIEF
              else f"/rounds/{job.round_id}/units/{job.unit_id}/report" if unit else None)
     values = {"job": job, "status": report_jobs.status(job).value,

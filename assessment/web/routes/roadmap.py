@@ -19,6 +19,7 @@ from assessment.services import N_, InvalidInput, ServiceError
 from assessment.web.access import PhaseWrite, RoadmapRead, RoadmapWrite, may
 from assessment.web.deps import RegistryDep, SessionDep, TranslatorDep
 from assessment.web.pages import empty_form, failed_form, see_other
+from reports.needs_report import needs_results
 from reports.roadmap_report import UNITS_PER_RADAR, PhaseScores, kind_title, phase_scores
 
 router = APIRouter()
@@ -84,6 +85,7 @@ def _roadmap_page(request: Request, session: Session, t: Translator,
         "can_open_organisation": may(viewer, "organisation", Action.read, org_id),
         "can_build_report": may(viewer, "roadmap_report", Action.write, org_id),
         "form": form or {"scope": "", **empty_form()},
+        "needs_results": needs_results(session, organisation),
     }
     return request.app.state.pages.page(request, t, "roadmap.html", values,
                                         fragment=["content"], status=status)

@@ -66,6 +66,7 @@ def round_page(request: Request, session: Session, t: Translator, registry: Fram
         "question_count": sum(len(f.questions) for f in framework.factors),
         "workshop_form": workshop_form,
         "surveys": survey.surveys_of_round(session, round_),
+        "agenda_templates": request.app.state.agendas.templates,
     }
     return request.app.state.pages.page(request, t, "round.html", values, fragment=["content"],
                                         status=status)

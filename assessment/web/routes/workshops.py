@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from assessment import brand, services, survey, workshops
+from assessment.agendas import plan_from_template
 from assessment.framework import Framework
 from assessment.i18n import Translator
 from assessment.models import Choice, Workshop, WorkshopStatus, id_of
@@ -61,13 +62,18 @@ def _framework(session: SessionDep, registry: RegistryDep, workshop: Workshop) -
 
 def _step_basics(workshop: Workshop, framework: Framework) -> dict[str, Any]:
     """What every screen shows of the current step, before any votes are counted."""
-    step = workshops.current_step(workshop, framework)
+    plan = workshops.plan_of(workshop, framework)
+    steps = workshops.workshop_agenda(workshop, framework)
+    step = steps[min(max(workshop.step_index, 0), len(steps) - 1)]
+    closed = workshop.status == WorkshopStatus.closed
     return {
         "workshop": workshop, "framework": framework, "step": step,
         "factor": framework.factor(step.factor_id) if step.factor_id else None,
         "question": framework.question(step.question_id)[1] if step.question_id else None,
-        "closed": workshop.status == WorkshopStatus.closed, "agenda": (),
-        "position": workshops.position(framework, step),
+        "closed": closed, "agenda": (), "steps": steps, "plan": plan,
+        "plan_item": plan.items[step.item] if step.item is not None else None,
+        "timer": None if closed else workshops.timer(workshop, framework),
+        "position": workshops.position(framework, step, steps),
         "participants": None, "summary": None, "revealed": False, "votes": 0, "needs": [],
     }
 
@@ -77,7 +83,7 @@ def _step_view(session: SessionDep, workshop: Workshop, framework: Framework,
     """What the console and the projector show of the current step: the agenda and counts."""
     values = _step_basics(workshop, framework)
     step, factor, question = values["step"], values["factor"], values["question"]
-    values.update(agenda=workshops.workshop_agenda(workshop, framework),
+    values.update(agenda=values["steps"],
                   participants=workshops.participant_count(session, workshop))
     if question is not None:
         votes = workshops.question_votes(session, workshop, [question.id]).get(question.id, [])
@@ -141,7 +147,10 @@ def _screen_digest(values: dict[str, Any]) -> str:
     """A digest of what a polled screen shows: the screen polls with the digest it shows and
     gets 204 (nothing to swap) while it is the same, so a choice half made in the console's
     forms is not reset, and the projector is not redrawn, every 2 s."""
+    timer = values.get("timer")
     shown = (values["workshop"].version, values["step"].index, values["closed"],
+             (timer.state, timer.ends_at, timer.timebox,
+              timer.left_ms if timer.state != "running" else None) if timer else None,
              values["participants"], values["votes"], values["revealed"], values["summary"],
              [(n.need.id, n.need.text, n.dots, [m.id for m in n.merged])
               for n in values["needs"]],
@@ -177,25 +186,34 @@ def _min_votes(request: Request) -> int:
 def create_workshop(request: Request, session: SessionDep, t: TranslatorDep,
                     registry: RegistryDep, target: WorkshopCreate, user: UserDep,
                     dots: Text = None, another: Text = None, targets: Text = None,
-                    focus: Text = None) -> Response:
-    """Open a workshop for the unit in the round and show the facilitator's console (the
-    running one, unless `another` session is asked for on purpose). With `focus`, the
-    questions the unit's pre-survey agrees on are confirmed per factor, not discussed."""
+                    focus: Text = None, agenda: Text = None) -> Response:
+    """Open a workshop for the unit in the round with the chosen agenda template and show
+    the facilitator's console (the running one, unless `another` session is asked for on
+    purpose); a template whose factors the consultant chooses opens its agenda first. With
+    `focus`, the questions the unit's pre-survey agrees on are confirmed per factor, not
+    discussed."""
     raw = (dots or "").strip()
+    template = request.app.state.agendas.get(agenda)
     try:
-        skip = survey.focus_questions(
-            session, target.round, target.unit,
-            services.round_framework(session, registry, target.round)[0],
-            _min_votes(request)) if focus == "1" else []
+        if agenda and template is None:
+            raise services.InvalidInput(services.N_("Choose one of the agenda templates."),
+                                        field="agenda")
+        framework = services.framework_of_round(session, registry, id_of(target.round))
+        plan = plan_from_template(template, framework) if template else None
+        skip = survey.focus_questions(session, target.round, target.unit, framework,
+                                      _min_votes(request)) if focus == "1" else []
         workshop = workshops.create_workshop(session, target.round, target.unit, by=user,
                                              dots=_dot_count(raw), another=another == "1",
-                                             targets_per_factor=targets == "factor", skip=skip)
+                                             targets_per_factor=targets == "factor",
+                                             skip=skip, plan=plan)
     except ServiceError as exc:
         session.rollback()
         form = WorkshopForm(id_of(target.unit), raw, t.gettext(exc.message, **exc.params))
         return round_page(request, session, t, registry, target.round, workshop_form=form,
                           status=exc.status)
     session.commit()
+    if template is not None and template.factors == "choose" and workshop.version == 0:
+        return see_other(f"/workshops/{workshop.id}/agenda?choose=1")
     return see_other(f"/workshops/{workshop.id}")
 
 
@@ -228,6 +246,7 @@ def _console(request: Request, session: SessionDep, t: Translator, registry: Reg
                                                         workshop.assessment_id))  # type: ignore[arg-type]
     agreed = {qid for qid, answer in answers.items() if answer.level is not None}
     values.update(unit=unit, round=round_, consensus=answers, message=message,
+                  times=workshops.agenda_times(workshop, framework),
                   by_factor=workshops.agenda_by_factor(values["agenda"], framework, agreed,
                                                        values["step"]),
                   earlier_sessions=workshops.earlier_sessions(session, workshop),
@@ -355,7 +374,7 @@ def close_workshop(request: Request, session: SessionDep, t: TranslatorDep,
                    registry: RegistryDep, workshop: WorkshopWrite) -> Response:
     """End the workshop: participants can no longer join or vote."""
     return _facilitator_action(request, session, t, registry, workshop,
-                               lambda _fw: workshops.close_workshop(session, workshop))
+                               lambda fw: workshops.close_workshop(session, workshop, fw))
 
 
 @router.get("/workshops/{workshop_id}/projector")
@@ -483,6 +502,7 @@ def _participant_page(request: Request, session: SessionDep, t: Translator,
 # CSRF token, and it changes only with the workshop's version (a move, a reveal, the end):
 # it is rendered once per version, language and own vote with placeholders for the other two.
 _CSRF_SLOT, _NICKNAME_SLOT = "\ue000csrf\ue000", "\ue000nickname\ue000"
+_TIMER_SLOT = "\ue000timer\ue000"  # the time left is the phone's own: rendered per request
 _SHARED_STEPS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 _SHARED_STEPS_LOCK = threading.Lock()
 _SHARED_STEPS_KEPT = 256
@@ -502,7 +522,7 @@ def _shared_question_step(request: Request, t: Translator, values: dict[str, Any
         if html is not None:
             _SHARED_STEPS.move_to_end(key)
     if html is None:
-        shared = {**values, "csrf_token": _CSRF_SLOT,
+        shared = {**values, "csrf_token": _CSRF_SLOT, "timer_slot": _TIMER_SLOT,
                   "participant": _Nickname(_NICKNAME_SLOT if participant.nickname else "")}
         rendered = request.app.state.pages.render(request, t, "participant.html", shared,
                                                   blocks=["step"])
@@ -513,6 +533,10 @@ def _shared_question_step(request: Request, t: Translator, values: dict[str, Any
                 _SHARED_STEPS.popitem(last=False)
     filled = html.replace(_CSRF_SLOT, request.app.state.pages.csrf_token(request)).replace(
         _NICKNAME_SLOT, str(escape(participant.nickname or "")))
+    if _TIMER_SLOT in filled:
+        timer = request.app.state.pages.render(request, t, "_timer.html", values,
+                                               blocks=["timer"])
+        filled = filled.replace(_TIMER_SLOT, bytes(timer.body).decode())
     return HTMLResponse(filled, headers={"Vary": "HX-Request, Cookie, Accept-Language",
                                          "Content-Language": t.language})
 
