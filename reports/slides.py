@@ -359,7 +359,7 @@ def _factor_charts(deck: Deck, framework: Framework, title: str, series: Sequenc
     slide = deck.slide(title, notes_radar)
     deck.radar(slide, [t.text(framework.factors[i].name) for i in outer],
                [Series(s.name, tuple(s.values[i] for i in outer)) for s in series],
-               framework.stage_count, CHART_BOX)
+               framework.last_level, CHART_BOX)
     if core is not None:
         factor = framework.factors[core]
         lines = [f"{s.name}: {_score(t, s.values[core])}" for s in series]
@@ -367,14 +367,25 @@ def _factor_charts(deck: Deck, framework: Framework, title: str, series: Sequenc
                   (*SIDE_BOX[:2], SIDE_BOX[2], Inches(0.9)), size=18, bold=True)
         deck.bullets(slide, lines, (SIDE_BOX[0], SIDE_BOX[1] + Inches(1.0), SIDE_BOX[2],
                                     Inches(2.5)), size=16)
-        deck.text(slide, t.gettext("The core of the framework: if the culture does not "
-                                   "carry, the rest falls apart."),
-                  (SIDE_BOX[0], SIDE_BOX[1] + Inches(3.2), SIDE_BOX[2], Inches(1.5)), size=13)
+        if framework.wording.core_factor:  # why the core is the centre, in the model's words
+            deck.text(slide, t.text(framework.wording.core_factor),
+                      (SIDE_BOX[0], SIDE_BOX[1] + Inches(3.2), SIDE_BOX[2], Inches(1.5)),
+                      size=13)
     order = ([core] if core is not None else []) + outer
     slide = deck.slide(bar_title, notes_bars)
     deck.bars(slide, [t.text(framework.factors[i].name) for i in order],
               [Series(s.name, tuple(s.values[i] for i in order)) for s in series[:2]],
-              framework.stage_count, FULL_BOX)
+              framework.last_level, FULL_BOX)
+
+
+def _stage_range(t: Translator, framework: Framework) -> dict[str, str]:
+    """The framework's first and last stage numbers, for "on the stages 1–5"."""
+    return {"first": t.number(framework.first_level), "last": t.number(framework.last_level)}
+
+
+def _core_note(t: Translator, framework: Framework, sentence: str) -> list[str]:
+    """The sentence about the core factor, for a framework that has one."""
+    return [sentence] if framework.core_factor is not None else []
 
 
 def _score(t: Translator, value: float | None) -> str:
@@ -429,14 +440,18 @@ def unit_deck(report: UnitReport, t: Translator, brand: Brand | None = None) -> 
     series = unit_series(report, t)
     _factor_charts(
         deck, framework, t.gettext("Maturity by factor"), series,
-        t.gettext("Radar of the unit's scores per factor on the stages 1–{n}: {series}. The "
-                  "core factor is shown beside the chart, as the centre of the framework. "
-                  "Right-click the chart and choose Edit Data to change it.",
-                  n=t.number(framework.stage_count), series=", ".join(s.name for s in series)),
+        " ".join([t.gettext("Radar of the unit's scores per factor on the stages "
+                            "{first}–{last}: {series}.", **_stage_range(t, framework),
+                            series=", ".join(s.name for s in series)),
+                  *_core_note(t, framework, t.gettext(
+                      "The core factor is shown beside the chart, as the centre of the "
+                      "framework.")),
+                  t.gettext("Right-click the chart and choose Edit Data to change it.")]),
         t.gettext("Score per factor"),
-        t.gettext("The first two of these series as bars ({series}), every factor with its "
-                  "value written on the bar; the core factor first.",
-                  series=", ".join(s.name for s in series[:2])))
+        " ".join([t.gettext("The first two of these series as bars ({series}), every factor "
+                            "with its value written on the bar.",
+                            series=", ".join(s.name for s in series[:2])),
+                  *_core_note(t, framework, t.gettext("The core factor comes first."))]))
     rows = []
     for section in report.sections:
         gap = ("–" if section.gap is None else t.gettext("reached") if section.gap == 0
@@ -531,7 +546,7 @@ def roadmap_deck(report: RoadmapReport, t: Translator, brand: Brand | None = Non
                                      "score): the organisation is only as strong as its "
                                      "weakest link."))
         deck.bars(slide, [t.text(f.name) for f in framework.factors], series,
-                  framework.stage_count, FULL_BOX)
+                  framework.last_level, FULL_BOX)
     for phase in report.phases:
         _phase_slide(deck, report, phase)
     if report.appendix:
@@ -584,7 +599,7 @@ def _phase_slide(deck: Deck, report: RoadmapReport, phase: Any) -> None:
         index = [framework.factors.index(f) for f in outer]
         deck.radar(slide, [t.text(f.name) for f in outer],
                    [Series(s.name, tuple(s.values[i] for i in index)) for s in series],
-                   framework.stage_count, CHART_BOX)
+                   framework.last_level, CHART_BOX)
         core = next((f for f in framework.factors if f.core), None)
         if core is not None:
             position = framework.factors.index(core)
@@ -621,12 +636,13 @@ def wrapup_deck(wrapup: WrapUp, t: Translator, brand: Brand | None = None) -> by
                                "further."))
     _factor_charts(
         deck, framework, t.gettext("Consensus and targets"), wrapup_series(wrapup, t),
-        t.gettext("Radar of the workshop's consensus per factor against the targets the "
-                  "participants agreed, on the stages 1–{n}. The core factor is beside the "
-                  "chart.", n=t.number(framework.stage_count)),
+        " ".join([t.gettext("Radar of the workshop's consensus per factor against the "
+                            "targets the participants agreed, on the stages {first}–{last}.",
+                            **_stage_range(t, framework)),
+                  *_core_note(t, framework, t.gettext("The core factor is beside the chart."))]),
         t.gettext("Consensus and target per factor"),
-        t.gettext("The consensus score and the target of every factor as bars, the core "
-                  "factor first."))
+        " ".join([t.gettext("The consensus score and the target of every factor as bars."),
+                  *_core_note(t, framework, t.gettext("The core factor comes first."))]))
     needs = [[t.number(index), need.text, t.number(need.dots),
               t.text(framework.factor(need.factor_id).name) if need.factor_id else "–"]
              for index, need in enumerate(wrapup.needs, start=1)][:ROWS_PER_TABLE]
