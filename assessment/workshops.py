@@ -23,7 +23,7 @@ from sqlalchemy import Integer, Table, and_, bindparam, delete, insert, inspect,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from assessment import services
+from assessment import live, services
 from assessment.framework import Framework
 from assessment.models import (
     Answer,
@@ -238,6 +238,7 @@ def _dialect(session: Session) -> str:
 def _bump(session: Session, workshop: Workshop) -> None:
     workshop.version += 1
     session.add(workshop)
+    live.notify_version(session, workshop)  # PostgreSQL: every app process, on commit
 
 
 def _require_open(workshop: Workshop) -> None:

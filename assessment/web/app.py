@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.i18n import Catalogues
+from assessment.live import LiveFeed
 from assessment.resources import data_dir
 from assessment.services import N_
 from assessment.settings import Settings, secret_key
@@ -33,6 +34,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    stream,
     users,
     workshops,
 )
@@ -52,9 +54,10 @@ class MissingAssetsError(RuntimeError):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; an invalid framework file or missing asset stops it here."""
     settings = settings or Settings()
-    if not (STATIC_DIR / "vendor" / "htmx.min.js").exists():
-        raise MissingAssetsError("htmx is missing from assessment/static/vendor: "
-                                 "run scripts/fetch-assets.sh (the README's commands do)")
+    for asset in ("htmx.min.js", "sse.js"):
+        if not (STATIC_DIR / "vendor" / asset).exists():
+            raise MissingAssetsError(f"{asset} is missing from assessment/static/vendor: "
+                                     "run scripts/fetch-assets.sh (the README's commands do)")
     registry = FrameworkRegistry.from_directories([settings.frameworks_dir])
     if not registry.current:
         raise RuntimeError(f"no framework files (*.yaml) in {settings.frameworks_dir}")
@@ -72,11 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = Sessions(secret_key(settings), settings.session_hours)
     app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
                                        min_votes=settings.workshop_min_votes)
+    app.state.live = LiveFeed(engine, poll_seconds=settings.live_poll_ms / 1000)
+    app.state.stream_limits = stream.StreamLimits(
+        per_address_per_minute=10 * settings.workshop_joins_per_address)
+    app.state.phone_screens = stream.PhoneScreens()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (organisations.router, rounds.router, assessments.router, language.router,
                    accounts.router, members.router, users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
-                   dashboard.router):
+                   dashboard.router, stream.router):
         app.include_router(router)
     errors.install(app)
     app.add_middleware(SecurityMiddleware, error_page=errors.error_page,
@@ -88,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On shutdown, let the report being built finish and stop the PDF worker process."""
     yield
+    app.state.live.close()
     await run_in_threadpool(app.state.report_jobs.shutdown)
 
 
