@@ -51,6 +51,7 @@ ACTIVITY_RENDER_SECONDS = 1.0  # the console and projector redraw counts at most
 RETRY_MS = 2000  # how long the browser waits before reconnecting a stream that ended
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 DIGEST = re.compile(r"[?&]seen=([0-9a-f]{16})")
+SEEN = re.compile(r"[0-9]{1,9}|[0-9a-f]{16}")
 
 
 def sse(event: str, data: str = "", event_id: str | int | None = None) -> bytes:
@@ -71,8 +72,10 @@ def _hello(what: str) -> bytes:
 
 def last_seen(request: Request, query: str | None) -> str | None:
     """What the screen shows: the id of the last event it got (a reconnect sends it) or,
-    on the first connection, the value its page carried."""
-    return request.headers.get("last-event-id") or query
+    on the first connection, the value its page carried; None unless it is a version or a
+    digest (nothing else is read, or sent back)."""
+    seen = request.headers.get("last-event-id") or query
+    return seen if seen and SEEN.fullmatch(seen) else None
 
 
 def _stream(events: AsyncIterator[bytes]) -> StreamingResponse:
@@ -239,7 +242,7 @@ async def stream_participant(request: Request, seat: SeatStream, v: str | None =
     if not limits.admit_seat(participant_id):
         return _too_many()
     seen = last_seen(request, v)
-    shown = int(seen) if seen and seen.isascii() and seen.isdigit() and len(seen) < 10 else -1
+    shown = int(seen) if seen and seen.isdigit() else -1
     return _stream(_phone_events(request, seat, shown, translator_for(request).language))
 
 

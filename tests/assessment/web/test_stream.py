@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from markupsafe import escape
 from fastapi import FastAPI
+from markupsafe import escape
 from sqlmodel import Session
 
 from assessment import services, workshops
