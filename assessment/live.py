@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, and_, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from assessment.models import (
@@ -110,16 +109,21 @@ class LiveFeed:
     # Streams ---------------------------------------------------------------------------
 
     def _start(self) -> None:
-        """Start the process's listener on first use, in the running event loop."""
-        if self._loop is not None:
+        """Start the process's listener on first use, in the running event loop (again in
+        a new loop, should the app be served by another one: tests do that)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
             return
-        self._loop = asyncio.get_running_loop()
-        url = make_url(str(self.engine.url.render_as_string(hide_password=False)))
+        first, self._loop = self._loop is None, loop
         if self.dialect == "postgresql":
-            self._listener = self._loop.create_task(self._listen())
+            self._listener = loop.create_task(self._listen())
+        if not first:
+            return
+        database = self.engine.url.database
+        if self.dialect == "postgresql":
             self._thread(self._send_activity, "live-activity")
-        elif self.dialect == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._thread(self._poll_sqlite, "live-poll", url.database)
+        elif self.dialect == "sqlite" and database not in (None, "", ":memory:"):
+            self._thread(self._poll_sqlite, "live-poll", database)
         # An in-memory SQLite database lives in this process only: publish() is enough.
 
     def _thread(self, target: Any, name: str, *args: Any) -> None:
