@@ -47,7 +47,9 @@ from assessment.web.routes import workshops as screens
 router = APIRouter()
 SEAT_STREAMS_PER_MINUTE = 30  # a phone that reconnects more often than this is refused
 SEAT_STREAMS_AT_ONCE = 4  # a few tabs of one phone; more are refused
-ACTIVITY_RENDER_SECONDS = 1.0  # the console and projector redraw counts at most this often
+# The console and the projector redraw what they count at most this often (the console's
+# seats table is its largest part; they polled every 2 s before).
+ACTIVITY_RENDER_SECONDS = 2.0
 RETRY_MS = 2000  # how long the browser waits before reconnecting a stream that ended
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 DIGEST = re.compile(r"[?&]seen=([0-9a-f]{16})")
@@ -151,13 +153,16 @@ class Snapshot:
 _KEPT = 64
 
 
+CSRF_SLOT, NICKNAME_SLOT = screens._CSRF_SLOT.encode(), screens._NICKNAME_SLOT.encode()
+
+
 class PhoneScreens:
     """The phones' steps of this process, read and rendered once and shared by its
     streams (asyncio futures: the streams of one change wait for the same work)."""
 
     def __init__(self) -> None:
         self._snapshots: OrderedDict[tuple[int, int], asyncio.Future[Snapshot]] = OrderedDict()
-        self._html: OrderedDict[tuple[Any, ...], asyncio.Future[str]] = OrderedDict()
+        self._html: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
         self.snapshots_read = 0
         self.renders = 0
 
@@ -205,28 +210,29 @@ class PhoneScreens:
                                          workshops.StepKind.target, workshops.StepKind.wrapup)
         return Snapshot(workshop.version, closed, shared, values, mine, removed)
 
-    async def step_html(self, request: Request, snapshot: Snapshot, seat: Seat,
-                        language: str, csrf: str) -> str:
-        """The phone's step: rendered once per version, language, own vote and nickname,
-        then filled in with this phone's CSRF token and nickname."""
+    async def step_event(self, request: Request, snapshot: Snapshot, seat: Seat,
+                         language: str, csrf: bytes) -> bytes:
+        """The phone's step as an event: rendered (and encoded) once per version, language,
+        own vote and nickname, then filled in with this phone's CSRF token and nickname."""
         participant = seat.participant
         mine = snapshot.mine.get(id_of(participant))
         key = (id_of(seat.workshop), snapshot.version, language, mine,
                bool(participant.nickname), screens._min_votes(request))
-        html = await asyncio.shield(self._shared(self._html, key, lambda: run_in_threadpool(
+        event = await asyncio.shield(self._shared(self._html, key, lambda: run_in_threadpool(
             self._render, request, snapshot, language, mine, bool(participant.nickname))))
-        return html.replace(screens._CSRF_SLOT, csrf).replace(
-            screens._NICKNAME_SLOT, str(escape(participant.nickname or "")))
+        if participant.nickname:
+            event = event.replace(NICKNAME_SLOT, str(escape(participant.nickname)).encode())
+        return event.replace(CSRF_SLOT, csrf)
 
     def _render(self, request: Request, snapshot: Snapshot, language: str, mine: str | None,
-                nickname: bool) -> str:
+                nickname: bool) -> bytes:
         self.renders += 1
         t = request.app.state.catalogues.translator(language)
         values = {**snapshot.values, "mine": mine, "csrf_token": screens._CSRF_SLOT,
                   "participant": screens._Nickname(screens._NICKNAME_SLOT if nickname else "")}
         rendered = request.app.state.pages.render(request, t, "participant.html", values,
                                                   blocks=["step"])
-        return bytes(rendered.body).decode()
+        return sse("step", bytes(rendered.body).decode(), snapshot.version)
 
 
 @router.get("/w/{code}/stream")
@@ -253,7 +259,7 @@ async def _phone_events(request: Request, seat: Seat, shown: int, language: str,
     settings = request.app.state.settings
     workshop, participant_id = seat.workshop, id_of(seat.participant)
     workshop_id = id_of(workshop)
-    csrf = request.app.state.pages.csrf_token(request)
+    csrf = request.app.state.pages.csrf_token(request).encode()
     deadline = time.monotonic() + settings.live_stream_seconds
     with request.app.state.stream_limits.holding(participant_id), \
             feed.watching(workshop_id, State(workshop.version,
@@ -268,8 +274,7 @@ async def _phone_events(request: Request, seat: Seat, shown: int, language: str,
                     yield sse("refresh") + sse("end")  # its poll takes it to the join page
                     return
                 if snapshot.shared:
-                    html = await phones.step_html(request, snapshot, seat, language, csrf)
-                    yield sse("step", html, snapshot.version)
+                    yield await phones.step_event(request, snapshot, seat, language, csrf)
                 else:
                     yield sse("refresh", "", snapshot.version)
                 shown = snapshot.version
