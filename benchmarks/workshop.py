@@ -660,7 +660,7 @@ def report(args: argparse.Namespace, run: WorkshopRun, stored: int, bare: BareRu
         ("server memory (RSS) at moves", f"{min(run.memory_kib, default=0) / 1024:.0f}–"
                                          f"{max(run.memory_kib, default=0) / 1024:.0f} MiB"),
         ("processor time per vote", _per(voting, votes.acknowledged)),
-        ("Bare FastAPI endpoint (one SQLite insert per POST)", ""),
+        (f"Bare FastAPI endpoint (one {args.database} insert per POST)", ""),
         ("rows sent / stored", f"{bare.inserts.sent} / {bare_stored}"),
         ("insert throughput", f"{bare_throughput:.0f} rows/s"),
         ("insert latency p50 / p99", f"{bare.inserts.ms(0.5):.1f} / "
