@@ -50,6 +50,7 @@ SEAT_STREAMS_AT_ONCE = 4  # a few tabs of one phone; more are refused
 # The console and the projector redraw what they count at most this often (the console's
 # seats table is its largest part; they polled every 2 s before).
 ACTIVITY_RENDER_SECONDS = 2.0
+PHONES_FIRST_SECONDS = 0.2  # after a move, the console and projector redraw this much later
 RETRY_MS = 2000  # how long the browser waits before reconnecting a stream that ended
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 DIGEST = re.compile(r"[?&]seen=([0-9a-f]{16})")
@@ -348,10 +349,11 @@ async def _box_events(request: Request, workshop: Workshop, event: str, seen: st
                     continue
                 moved = (after.version, after.closed) != (state.version, state.closed)
                 state = after
-                if not moved:  # counts only: gather a second's worth into one drawing
-                    await asyncio.sleep(max(0.0, drawn_at + ACTIVITY_RENDER_SECONDS
-                                            - time.monotonic()))
-                    state = feed.current(workshop_id) or state
+                # A move: the phones first (hundreds of them wait for it, and the facilitator's
+                # own page is reloading anyway). Counts only: gather them into one drawing.
+                await asyncio.sleep(PHONES_FIRST_SECONDS if moved else max(
+                    0.0, drawn_at + ACTIVITY_RENDER_SECONDS - time.monotonic()))
+                state = feed.current(workshop_id) or state
                 break
 
 
