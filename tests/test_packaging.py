@@ -25,7 +25,8 @@ def test_wheel_contains_the_data_and_runs_from_it(tmp_path: Path) -> None:
                      "assessment/_data/templates/questionnaire.html",
                      "assessment/_data/frameworks/some-maturity.yaml",
                      "assessment/_data/frameworks/schema.json",
-                     "assessment/static/vendor/htmx.min.js", "assessment/static/app.css",
+                     "assessment/static/vendor/htmx.min.js", "assessment/static/vendor/sse.js",
+                     "assessment/static/app.css",
                      "assessment/locale/fi/LC_MESSAGES/messages.po",
                      "assessment/migrations/env.py", "reports/radar.py"]:
         assert required in names, required
