@@ -266,10 +266,14 @@ async def _phone_events(request: Request, seat: Seat, shown: int, language: str,
             feed.watching(workshop_id, State(workshop.version,
                                              workshop.status == WorkshopStatus.closed)):
         yield _hello(str(shown))
+        start = feed.current(workshop_id)
+        if start is not None and shown > start.version:
+            shown = -1  # a version this workshop never had: send the current step
         while True:
             state = feed.current(workshop_id)
             assert state is not None
-            if state.version != shown:
+            # (The step read may be newer than the feed knows yet: never send it twice.)
+            if state.version > shown:
                 snapshot = await phones.snapshot(request, workshop_id, state.version)
                 if participant_id in snapshot.removed:
                     yield sse("refresh") + sse("end")  # its poll takes it to the join page
