@@ -95,7 +95,10 @@ def serve(
     uvicorn.run("assessment.web.app:app_from_environment", factory=True, host=host, port=port,
                 # The app reads X-Forwarded-For itself, from MATURITY_TRUSTED_PROXIES only:
                 # uvicorn's own proxy headers would believe any local client.
-                workers=workers, log_level=settings.log_level, proxy_headers=False)
+                workers=workers, log_level=settings.log_level, proxy_headers=False,
+                # Live screens hold streams open; on stopping, end them after a few seconds
+                # (their browsers reconnect to whichever process serves them next).
+                timeout_graceful_shutdown=5)
 
 
 @db_app.command("upgrade")

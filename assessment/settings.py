@@ -86,6 +86,22 @@ class Settings(BaseSettings):
         default=10, ge=1, le=24 * 60,
         description="The time window of workshop_joins_per_address, in minutes.",
     )
+    live_poll_ms: int = Field(
+        default=100, ge=10, le=10_000,
+        description="SQLite: how often each app process asks whether anything was committed "
+        "(one query per process, not per screen), in milliseconds. PostgreSQL is notified "
+        "instead.",
+    )
+    live_keepalive_seconds: int = Field(
+        default=15, ge=1, le=300,
+        description="How often a live screen's stream gets a keep-alive comment while "
+        "nothing changes, in seconds (proxies close idle connections).",
+    )
+    live_stream_seconds: int = Field(
+        default=600, ge=1, le=24 * 3600,
+        description="How long one stream is held before the server ends it and the browser "
+        "reconnects with the last version it saw, in seconds.",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8) of the "

@@ -24,7 +24,7 @@ from sqlalchemy import Integer, Table, and_, bindparam, delete, insert, inspect,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from assessment import services
+from assessment import live, services
 from assessment.agendas import MAX_MINUTES, Plan, PlanItem, default_plan
 from assessment.framework import Framework
 from assessment.models import (
@@ -470,6 +470,7 @@ def _dialect(session: Session) -> str:
 def _bump(session: Session, workshop: Workshop) -> None:
     workshop.version += 1
     session.add(workshop)
+    live.notify_version(session, workshop)  # PostgreSQL: every app process, on commit
 
 
 def _require_open(workshop: Workshop) -> None:

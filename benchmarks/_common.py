@@ -76,7 +76,9 @@ def serve(factory: str, env: dict[str, str], workers: int, ready_path: str,
     profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     command = [sys.executable, *profiler, "-m", "uvicorn", factory, "--factory", "--host", HOST,
                "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-               "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+               "--http", "httptools", "--log-level", "warning", "--no-access-log",
+               # live screens hold streams open: on stopping, end them after 2 s
+               "--timeout-graceful-shutdown", "2"]
     process = subprocess.Popen(command, env={**os.environ, **env})
     base = f"http://{HOST}:{port}"
     try:

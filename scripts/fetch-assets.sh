@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fetch the pinned npm packages the app and its tests use, check their integrity and unpack
 # the files needed. They are never committed: the quick-start and test commands run this.
-#   ./scripts/fetch-assets.sh          htmx and Swagger UI (the API's docs page) into
-#                                      assessment/static/vendor/ (served by the app)
+#   ./scripts/fetch-assets.sh          htmx, its SSE extension and Swagger UI (the API's docs
+#                                      page) into assessment/static/vendor/ (served by the app)
 #   ./scripts/fetch-assets.sh --test   also axe-core and the Nu HTML checker (vnu-jar) into
 #                                      test-assets/ (the browser crawl's accessibility and HTML
 #                                      checks; vnu.jar runs on Java)
@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 HTMX_VERSION=2.0.11
 HTMX_INTEGRITY="sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA=="
+# htmx's server-sent-events extension (2.x works with htmx 2.0.x; it reads data-sse-* too).
+SSE_VERSION=2.2.4
+SSE_INTEGRITY="sha512-LJmxVhykyflBWgh5PvbRidcyuqMHlgfajmmzumvKctv9puvsufeH6OaejSMZTNTnEI8O2wXXn4ZZtBdpEMqmEQ=="
 AXE_VERSION=4.14.1
 AXE_INTEGRITY="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 SWAGGER_UI_VERSION=5.35.0
@@ -47,6 +50,7 @@ fetch() {
 }
 
 fetch htmx.org "$HTMX_VERSION" "$HTMX_INTEGRITY" assessment/static/vendor dist/htmx.min.js
+fetch htmx-ext-sse "$SSE_VERSION" "$SSE_INTEGRITY" assessment/static/vendor dist/sse.js
 # Swagger UI for the API's documentation page (/api/v1/docs): its bundle and stylesheet.
 fetch swagger-ui-dist "$SWAGGER_UI_VERSION" "$SWAGGER_UI_INTEGRITY" \
   assessment/static/vendor/swagger-ui swagger-ui-bundle.js

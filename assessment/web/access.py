@@ -35,6 +35,7 @@ from assessment.models import (
 from assessment.policy import Action, Decision, Viewer, decide, decide_site
 from assessment.web.auth import SignInRequired, load_viewer
 from assessment.web.deps import PathId, SessionDep
+from assessment.web.security import client_address
 
 
 def current_viewer(request: Request, session: SessionDep) -> Viewer:
@@ -318,6 +319,40 @@ def participant_access(action: Action) -> Callable[..., Seat]:
     return _tag(load, "participant", action)
 
 
+def participant_stream_access() -> Callable[..., Seat | None]:
+    """Like `participant_access` (read), for the stream a participant's screen holds: a
+    browser without a seat in the workshop gets None (nothing to follow) instead of the
+    join page, and an address opening streams too fast is refused before anything is read.
+    The session is closed before the stream starts."""
+
+    def load(code: str, request: Request) -> Seat | None:
+        request.app.state.stream_limits.check_address(client_address(request))
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            enforce(decide_site(current_viewer(request, session), "participant", Action.read))
+            found = workshops.find_seat(session, code, participant_tokens(request))
+        if found is None:
+            raise HTTPException(status_code=404)
+        workshop, participant = found
+        return Seat(workshop, participant) if participant is not None else None
+
+    return _tag(load, "participant", Action.read)
+
+
+def workshop_stream_access() -> Callable[..., Workshop]:
+    """Like `workshop_access` (read), for the stream the console or the projector holds: in
+    a session of its own, closed before the stream starts."""
+
+    def load(workshop_id: PathId, request: Request) -> Workshop:
+        request.app.state.stream_limits.check_address(client_address(request))
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            viewer = current_viewer(request, session)
+            workshop = _get_or_404(session, Workshop, workshop_id)
+            authorize(viewer, "workshop", Action.read, workshop.organisation_id)
+        return workshop
+
+    return _tag(load, "workshop", Action.read)
+
+
 Public = Annotated[Viewer, Depends(site_access("public", Action.read))]
 PublicWrite = Annotated[Viewer, Depends(site_access("public", Action.write))]
 SiteRead = Annotated[Viewer, Depends(site_access("site", Action.read))]
@@ -348,6 +383,8 @@ SurveyRead = Annotated[Survey, Depends(survey_access(Action.read))]
 SurveyWrite = Annotated[Survey, Depends(survey_access(Action.write))]
 SeatRead = Annotated[Seat, Depends(participant_access(Action.read))]
 SeatWrite = Annotated[Seat, Depends(participant_access(Action.write))]
+SeatStream = Annotated[Seat | None, Depends(participant_stream_access())]
+WorkshopStream = Annotated[Workshop, Depends(workshop_stream_access())]
 RoadmapRead = Annotated[Organisation, Depends(organisation_access(Action.read, "roadmap"))]
 RoadmapWrite = Annotated[Organisation, Depends(organisation_access(Action.write, "roadmap"))]
 PhaseWrite = Annotated[Phase, Depends(phase_access(Action.write))]

@@ -18,6 +18,7 @@ from assessment.db import create_db_engine
 from assessment.framework import FrameworkRegistry
 from assessment.framework_library import PublishedFrameworks, load_registry
 from assessment.i18n import Catalogues
+from assessment.live import LiveFeed
 from assessment.resources import data_dir
 from assessment.services import N_
 from assessment.settings import Settings, secret_key
@@ -43,6 +44,7 @@ from assessment.web.routes import (
     reports,
     roadmap,
     rounds,
+    stream,
     survey,
     tokens,
     users,
@@ -74,7 +76,8 @@ def load_agendas(frameworks_dir: Path, registry: FrameworkRegistry) -> AgendaLib
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; an invalid framework file or missing asset stops it here."""
     settings = settings or Settings()
-    for asset in ("htmx.min.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css"):
+    for asset in ("htmx.min.js", "sse.js", "swagger-ui/swagger-ui-bundle.js",
+                  "swagger-ui/swagger-ui.css"):
         if not (STATIC_DIR / "vendor" / asset).exists():
             raise MissingAssetsError(f"{asset} is missing from assessment/static/vendor: "
                                      "run scripts/fetch-assets.sh (the README's commands do)")
@@ -100,13 +103,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.report_jobs = ReportJobs(engine, registry, app.state.catalogues,
                                        min_votes=settings.workshop_min_votes,
                                        brand_defaults=app.state.brand_defaults)
+    app.state.live = LiveFeed(engine, poll_seconds=settings.live_poll_ms / 1000)
+    app.state.stream_limits = stream.StreamLimits(
+        per_address_per_minute=10 * settings.workshop_joins_per_address)
+    app.state.phone_screens = stream.PhoneScreens()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (facilitation.router, organisations.router, rounds.router,
                    assessments.router, language.router, accounts.router, members.router,
                    users.router, workshops.router,
                    plans.router, roadmap.router, exports.router, reports.router,
                    dashboard.router, tokens.router, framework_routes.router, survey.router,
-                   brand.router, decks.router):
+                   brand.router, decks.router, stream.router):
         app.include_router(router)
     api = create_api(settings, engine, registry)
     api.state.published = app.state.published  # a newly published version reaches the API too
@@ -129,6 +136,7 @@ def _error_page(request: Request, status: int) -> Response:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On shutdown, let the report being built finish and stop the PDF worker process."""
     yield
+    app.state.live.close()
     await run_in_threadpool(app.state.report_jobs.shutdown)
 
 

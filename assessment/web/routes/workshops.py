@@ -278,7 +278,15 @@ def _facilitator_action(request: Request, session: SessionDep, t: Translator,
         return _console(request, session, t, registry, workshop,
                         message=t.gettext(exc.message, **exc.params), status=exc.status)
     session.commit()
+    _published(request, workshop)
     return see_other(f"/workshops/{workshop.id}")
+
+
+def _published(request: Request, workshop: Workshop) -> None:
+    """Tell this process's live screens of a committed change (other processes learn it
+    from PostgreSQL's notification or SQLite's poll)."""
+    request.app.state.live.publish(id_of(workshop), workshop.version,
+                                   workshop.status == WorkshopStatus.closed)
 
 
 @router.post("/workshops/{workshop_id}/settings")
@@ -447,6 +455,7 @@ def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: Pu
                           failed_form(t, exc, {"code": code, "nickname": nickname}),
                           status=exc.status)
     session.commit()
+    request.app.state.live.touch(id_of(workshop))
     response = see_other(f"/w/{workshop.code}")
     if token is not None:
         response.set_cookie(participant_cookie(workshop), token,
@@ -587,6 +596,7 @@ def _participant_action(request: Request, session: SessionDep, t: Translator,
     except ServiceError as exc:
         return _refused(request, session, t, registry, seat, exc, typed)
     session.commit()
+    request.app.state.live.touch(id_of(seat.workshop))
     if not wants_fragment(request):
         return see_other(f"/w/{seat.workshop.code}")
     return _participant_page(request, session, t, registry, seat,
@@ -606,7 +616,8 @@ def cast_vote(request: Request, seat: SeatWrite, question_id: str, choice: Text 
                                   question_id, choice)
         except ServiceError as exc:
             return _refused(request, session, t, registry, seat, exc)
-        session.commit()
+        session.commit()  # acknowledged below only once committed
+    request.app.state.live.touch(id_of(seat.workshop))
     if not wants_fragment(request):
         return see_other(f"/w/{seat.workshop.code}")
     values = {"workshop": seat.workshop, "framework": framework,

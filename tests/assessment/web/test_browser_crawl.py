@@ -322,10 +322,12 @@ def test_no_request_fails_and_every_page_links_the_favicon(crawl: Crawl,
             assert b"<svg" in reply.read()
 
 
-def test_a_polled_box_pauses_while_the_facilitator_is_in_its_form(
+def test_a_pushed_box_waits_while_the_facilitator_is_in_its_form(
         demo_site: DemoSite, browser: Browser) -> None:
-    """app.js and htmx read the data-hx-* attributes: the console's live box polls every 2 s,
-    skips its polls while focus is in its merge form, and polls again once focus leaves."""
+    """app.js, htmx and its SSE extension read the data-hx-* and data-sse-* attributes: the
+    console's live box is pushed (its poll skipped while the stream is held), a change
+    pushed while focus is in its merge form is held back, and the box's next poll once focus
+    leaves brings it."""
     context = browser.new_context(locale="en-GB", viewport=WIDTHS["laptop"])
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -335,15 +337,25 @@ def test_a_polled_box_pauses_while_the_facilitator_is_in_its_form(
     page.on("request", lambda request: polls.append(request.url)
             if request.url.startswith(f"{url}?seen=") else None)
     page.goto(url)
-    page.wait_for_timeout(4_500)
-    assert len(polls) >= 1, "the live box does not poll"
+    expect(page.locator("[data-live]")).to_have_attribute("data-live", "up")
+    page.wait_for_timeout(3_000)
+    assert polls == [], "the live box polled although its stream is held"
+    found = re.search(r"Join code ([A-Z0-9]{6})", page.locator("p.meta").first.inner_text())
+    assert found is not None
+    count = page.locator("#live p strong").first
+    before = count.inner_text()
     page.get_by_label("Keep").focus()
-    polls.clear()
+    phone = browser.new_context(locale="en-GB").new_page()
+    phone.goto(f"{demo_site.base}/join?code={found.group(1)}")
+    phone.get_by_role("button", name="Join").click()
+    expect(phone.locator("#step")).to_be_visible()
     page.wait_for_timeout(4_500)
+    assert count.inner_text() == before, "the live box was swapped while in its form"
     assert polls == [], "the live box polled while the facilitator was in its form"
     page.evaluate("document.activeElement.blur()")
-    page.wait_for_timeout(4_500)
-    assert len(polls) >= 1, "the live box did not poll again after focus left the form"
+    expect(count).not_to_have_text(before)
+    assert len(polls) >= 1, "the held-back change did not come with the next poll"
+    phone.context.close()
     context.close()
 
 
