@@ -14,7 +14,7 @@ import secrets
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -366,6 +366,13 @@ class Timer:
     def left_minutes(self) -> int:
         """Whole minutes left, rounded up (what a screen without JavaScript shows)."""
         return max(0, -(-self.left_ms // 60000))
+
+    def at(self, now: datetime | None = None) -> Timer:
+        """The same timer as it stands at `now` (a running one has less left)."""
+        if self.ends_at is None:
+            return self
+        left = int((self.ends_at - (now or utcnow())).total_seconds() * 1000)
+        return replace(self, left_ms=left)
 
 
 def timer(workshop: Workshop, framework: Framework, now: datetime | None = None) -> Timer:

@@ -155,6 +155,7 @@ _KEPT = 64
 
 
 CSRF_SLOT, NICKNAME_SLOT = screens._CSRF_SLOT.encode(), screens._NICKNAME_SLOT.encode()
+TIMER_SLOT = screens._TIMER_SLOT.encode()
 
 
 class PhoneScreens:
@@ -223,13 +224,26 @@ class PhoneScreens:
             self._render, request, snapshot, language, mine, bool(participant.nickname))))
         if participant.nickname:
             event = event.replace(NICKNAME_SLOT, str(escape(participant.nickname)).encode())
+        if TIMER_SLOT in event:  # the time left as it stands now, not when the step was read
+            event = event.replace(TIMER_SLOT, self._timer(request, snapshot, language))
         return event.replace(CSRF_SLOT, csrf)
+
+    @staticmethod
+    def _timer(request: Request, snapshot: Snapshot, language: str) -> bytes:
+        timer = snapshot.values.get("timer")
+        t = request.app.state.catalogues.translator(language)
+        values = {**snapshot.values, "timer": timer.at() if timer is not None else None}
+        rendered = request.app.state.pages.render(request, t, "_timer.html", values,
+                                                  blocks=["timer"])
+        # One line: an event's data lines must not be broken by the timer's own newlines.
+        return " ".join(bytes(rendered.body).decode().splitlines()).encode()
 
     def _render(self, request: Request, snapshot: Snapshot, language: str, mine: str | None,
                 nickname: bool) -> bytes:
         self.renders += 1
         t = request.app.state.catalogues.translator(language)
         values = {**snapshot.values, "mine": mine, "csrf_token": screens._CSRF_SLOT,
+                  "timer_slot": screens._TIMER_SLOT,
                   "participant": screens._Nickname(screens._NICKNAME_SLOT if nickname else "")}
         rendered = request.app.state.pages.render(request, t, "participant.html", values,
                                                   blocks=["step"])
