@@ -10,7 +10,11 @@ code here:
   first column names the item they belong to (`factor`);
 - a plain value is one column named after its field; a list of ids is one column of ids
   separated by commas; a text is a column per language (`name fi`, `name en`); a text per
-  stage is a column per stage and language (`anchors planned fi`).
+  stage is a column per stage and language (`anchors planned fi`);
+- a nested model of texts (`wording`) is a row per field on the framework sheet
+  (`wording.attribution`);
+- lists of texts are sheets of their own: `prompts` (columns `factor`, `question` (empty for
+  a prompt on the whole factor) and the text per language) and `divergence_prompts`.
 
 Reading checks the workbook itself (sheets, merged cells, formulas, headers, cell types,
 duplicate ids, rows of an unknown item) and then the framework with the same checks as a
@@ -106,7 +110,7 @@ class WorkbookError(Exception):
 
 # The layout, read from the models ----------------------------------------------------------
 
-Kind = Literal["value", "int", "bool", "ids", "text", "keyed", "items"]
+Kind = Literal["value", "int", "bool", "ids", "text", "keyed", "items", "texts", "model"]
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -135,7 +139,11 @@ def _kind(annotation: Any) -> tuple[Kind, Any]:
         item, _ = _unwrap(get_args(inner)[0])
         if isinstance(item, type) and issubclass(item, BaseModel):
             return "items", item
+        if get_origin(item) is dict:
+            return "texts", None  # a list of texts: prompts, a row each on their own sheet
         return "ids", None
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        return "model", inner  # a group of fields (wording): rows `wording.<field>`
     if inner is bool:
         return "bool", None
     if inner is int:
@@ -174,9 +182,54 @@ def sheets() -> list[Sheet]:
 
 
 def _fields(model: type[BaseModel]) -> list[tuple[str, Kind]]:
-    """A model's fields that are cells (not lists of items), in model order."""
+    """A model's fields that are cells (not lists of items or texts, not a nested model),
+    in model order."""
     return [(name, kind) for name, info in model.model_fields.items()
-            if (kind := _kind(info.annotation)[0]) != "items"]
+            if (kind := _kind(info.annotation)[0]) not in ("items", "texts", "model")]
+
+
+def _top_fields() -> list[tuple[str, Kind]]:
+    """The rows of the framework sheet: its cell fields, and a row `wording.attribution`
+    per field of a nested model, in model order."""
+    out: list[tuple[str, Kind]] = []
+    for name, info in Framework.model_fields.items():
+        kind, model = _kind(info.annotation)
+        if kind == "model":
+            out += [(f"{name}.{sub}", sub_kind) for sub, sub_kind in _fields(model)]
+        elif kind not in ("items", "texts"):
+            out.append((name, kind))
+    return out
+
+
+def _top_value(fw: Framework, name: str) -> Any:
+    value: Any = fw
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
+
+
+class PromptRow(BaseModel):
+    """A row of the `prompts` sheet: a discussion prompt of a factor (question empty) or of
+    one of its questions."""
+
+    factor: str
+    question: str | None = None
+    text: dict[str, str]
+
+
+class DivergencePromptRow(BaseModel):
+    """A row of the `divergence_prompts` sheet."""
+
+    text: dict[str, str]
+
+
+PROMPTS = Sheet("prompts", PromptRow)
+DIVERGENCE = Sheet("divergence_prompts", DivergencePromptRow)
+
+
+def all_sheets() -> list[Sheet]:
+    """Every sheet after `framework`, in the order they are written."""
+    return [*sheets(), PROMPTS, DIVERGENCE]
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -252,9 +305,9 @@ def _write_top(ws: Worksheet, fw: Framework) -> None:
     ws.column_dimensions["B"].width = 16
     for c in range(3, 3 + len(fw.languages)):
         ws.column_dimensions[get_column_letter(c)].width = 60
-    for r, (name, kind) in enumerate(_fields(Framework), start=2):
+    for r, (name, kind) in enumerate(_top_fields(), start=2):
         ws.cell(row=r, column=1, value=name).font = HEADER_FONT
-        value = getattr(fw, name)
+        value = _top_value(fw, name)
         if kind == "text":
             for c, lang in enumerate(fw.languages, start=3):
                 if value and value.get(lang) is not None:
@@ -266,19 +319,38 @@ def _write_top(ws: Worksheet, fw: Framework) -> None:
 
 INSTRUCTION_LINES = (
     ("Viitekehys Excel-työkirjana", "A framework as an Excel workbook"),
-    ("Välilehti framework: mallin tunnus, versio, kielet ja nimet. Tekstit kirjoitetaan "
-     "jokaiselle kielelle omaan sarakkeeseensa.",
-     "Sheet framework: the framework's id, version, languages and names. Every text has a "
-     "column per language."),
-    ("Välilehdet stages, factors, seeds, glossary: rivi kutakin kohtaa kohden. Sarakkeet "
-     "'stages <vaihe> fi' kertovat, miltä tekijä näyttää kussakin vaiheessa.",
-     "Sheets stages, factors, seeds, glossary: a row per item. The columns 'stages <stage> "
-     "en' say what a factor looks like at each stage."),
+    ("Välilehti framework: mallin tunnus, versio, kielet, ensimmäisen tason numero "
+     "(first_level, 0 tai 1) ja nimet. Tekstit kirjoitetaan jokaiselle kielelle omaan "
+     "sarakkeeseensa. Rivit wording.attribution, wording.weakest_link, wording.needs_prompt, "
+     "wording.owner_roles ja wording.core_factor kertovat, miten sovellus puhuu mallin "
+     "aihepiiristä; ne saa jättää tyhjiksi.",
+     "Sheet framework: the framework's id, version, languages, the number of the first level "
+     "(first_level, 0 or 1) and names. Every text has a column per language. The rows "
+     "wording.attribution, wording.weakest_link, wording.needs_prompt, wording.owner_roles "
+     "and wording.core_factor say how the app speaks about the model's domain; they may be "
+     "left empty."),
+    ("Välilehdet stages, groups, factors, seeds, glossary: rivi kutakin kohtaa kohden. "
+     "Sarakkeet 'stages <vaihe> fi' kertovat, miltä tekijä näyttää kussakin vaiheessa. "
+     "Ryhmät (groups) ovat valinnaisia; jos niitä on, jokaisen tekijän group-sarakkeeseen "
+     "kirjoitetaan sen ryhmän tunnus ja tekijät luetellaan ryhmittäin.",
+     "Sheets stages, groups, factors, seeds, glossary: a row per item. The columns 'stages "
+     "<stage> en' say what a factor looks like at each stage. Groups are optional; when there "
+     "are some, every factor's group column holds its group's id and the factors are listed "
+     "group by group."),
     ("Välilehdet questions ja actions: ensimmäinen sarake (factor) kertoo tekijän tunnuksen. "
      "Jokaisella kysymyksellä on vastausvaihtoehto jokaiselle vaiheelle "
      "(sarakkeet 'anchors <vaihe> fi').",
      "Sheets questions and actions: the first column (factor) names the factor's id. Every "
      "question has an answer for every stage (columns 'anchors <stage> en')."),
+    ("Välilehti prompts: fasilitaattorin keskustelukysymykset, rivi kutakin kohden. Sarake "
+     "factor kertoo tekijän tunnuksen ja question kysymyksen tunnuksen; jätä question "
+     "tyhjäksi, kun kysymys koskee koko tekijää. Välilehti divergence_prompts: kysymykset, "
+     "joita tarjotaan, kun äänet hajoavat; niissä voi käyttää merkintöjä {low}, {high} ja "
+     "{median}.",
+     "Sheet prompts: the facilitator's discussion prompts, a row each. The column factor names "
+     "the factor's id and question the question's id; leave question empty for a prompt on "
+     "the whole factor. Sheet divergence_prompts: prompts offered when the votes diverge; they "
+     "may hold {low}, {high} and {median}."),
     ("Kirjoita arvot, älä kaavoja; älä yhdistä soluja. Tunnukset ja versio kirjoitetaan "
      "tekstinä (esimerkiksi '2026.3 tai '001). Lähteet ja muut luettelot erotetaan pilkulla.",
      "Type values, not formulas; do not merge cells. Ids and the version are text (type "
@@ -310,6 +382,16 @@ def _items(fw: Framework, sheet: Sheet) -> list[tuple[str | None, BaseModel]]:
             for item in getattr(owner, sheet.name)]
 
 
+def _prompt_rows(fw: Framework) -> list[tuple[str | None, BaseModel]]:
+    """The rows of the prompts sheet: a factor's prompts, then those of its questions."""
+    rows: list[tuple[str | None, BaseModel]] = []
+    for factor in fw.factors:
+        rows += [(None, PromptRow(factor=factor.id, text=t)) for t in factor.prompts]
+        rows += [(None, PromptRow(factor=factor.id, question=q.id, text=t))
+                 for q in factor.questions for t in q.prompts]
+    return rows
+
+
 def workbook_bytes(fw: Framework) -> bytes:
     """The framework as an .xlsx workbook."""
     wb = Workbook()
@@ -321,6 +403,11 @@ def workbook_bytes(fw: Framework) -> bytes:
     for sheet in sheets():
         _write_items(wb.create_sheet(sheet.name), sheet, _items(fw, sheet), fw.languages,
                      stage_ids)
+    _write_items(wb.create_sheet(PROMPTS.name), PROMPTS, _prompt_rows(fw), fw.languages,
+                 stage_ids)
+    _write_items(wb.create_sheet(DIVERGENCE.name), DIVERGENCE,
+                 [(None, DivergencePromptRow(text=t)) for t in fw.divergence_prompts],
+                 fw.languages, stage_ids)
     _write_instructions(wb.create_sheet(INSTRUCTIONS[0]))
     out = io.BytesIO()
     wb.save(out)
@@ -576,12 +663,12 @@ def _languages(ws: Worksheet, rows: list[tuple[int, tuple[Cell, ...]]],
     return []
 
 
-def _top_text(ws: Worksheet, number: int, row: tuple[Cell, ...], name: str,
+def _top_text(ws: Worksheet, number: int, row: tuple[Cell, ...], path: tuple[str, ...],
               lang_columns: Mapping[str, int], reader: _Reader) -> dict[str, str]:
     text: dict[str, str] = {}
     for lang, index in lang_columns.items():
         loc = Loc(ws.title, number, get_column_letter(index + 1), lang)
-        reader.places[(name, lang)] = loc
+        reader.places[(*path, lang)] = loc
         if index < len(row) and (value := _string(row[index], reader, loc)):
             text[lang] = value
     return text
@@ -589,7 +676,7 @@ def _top_text(ws: Worksheet, number: int, row: tuple[Cell, ...], name: str,
 
 def _read_top(ws: Worksheet, reader: _Reader) -> tuple[dict[str, Any], list[str]]:
     """The framework sheet: the top-level fields, and the languages it names."""
-    kinds = dict(_fields(Framework))
+    kinds = dict(_top_fields())
     header = [_norm(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1), ())]
     data: dict[str, Any] = {}
     rows = list(_rows(ws))
@@ -613,13 +700,17 @@ def _read_top(ws: Worksheet, reader: _Reader) -> tuple[dict[str, Any], list[str]
                            loc, name=name, known=", ".join(kinds))
             continue
         seen.add(name)
-        reader.places[(name,)] = Loc(ws.title, number, "B", "value")
+        path = tuple(name.split("."))  # ("wording", "attribution") for a nested field
+        target = data
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        reader.places[path] = Loc(ws.title, number, "B", "value")
         if kinds[name] == "text":
-            if text := _top_text(ws, number, row, name, lang_columns, reader):
-                data[name] = text
+            if text := _top_text(ws, number, row, path, lang_columns, reader):
+                target[path[-1]] = text
         elif len(row) > 1 and (value := _scalar(kinds[name], row[1], reader,
-                                                reader.places[(name,)])) is not None:
-            data[name] = value
+                                                reader.places[path])) is not None:
+            target[path[-1]] = value
     return data, languages
 
 
@@ -694,6 +785,61 @@ def _read_items(wb: Any, languages: list[str], reader: _Reader) -> dict[str, Any
     return data
 
 
+def _read_prompts(wb: Any, data: dict[str, Any], languages: list[str],
+                  reader: _Reader) -> None:
+    """The prompts sheet's rows under the factors and questions they name, and the
+    divergence prompts sheet's rows as the framework's divergence prompts."""
+    # A row naming a factor or question whose own row has a problem would only repeat it.
+    echo = any(p.sheet in ("factors", "questions") for p in reader.problems)
+    if PROMPTS.name in wb.sheetnames:
+        factors = {f["id"]: (i, f) for i, f in enumerate(data.get("factors", []))
+                   if isinstance(f.get("id"), str)}
+        for number, item, _ in _sheet_rows(wb[PROMPTS.name], PROMPTS, languages, reader):
+            factor_id, question_id = item.get("factor"), item.get("question")
+            at = reader.places.get((PROMPTS.name, number, "factor"),
+                                   Loc(PROMPTS.name, number, "A", "factor"))
+            if factor_id not in factors:
+                if echo and factor_id is not None:
+                    continue
+                reader.problem(N_("Name the {parent} this row belongs to.") if factor_id is None
+                               else N_("There is no {parent} “{id}” in the sheet {sheet}."),
+                               at, parent="factor", id=factor_id, sheet="factors")
+                continue
+            index, factor = factors[factor_id]
+            target: tuple[Any, ...] = ("factors", index)
+            owner = factor
+            if question_id is not None:
+                questions = {q.get("id"): (i, q)
+                             for i, q in enumerate(factor.get("questions", []))}
+                if question_id not in questions:
+                    if echo:
+                        continue
+                    reader.problem(N_("There is no question “{id}” of the factor “{factor}” "
+                                      "in the sheet questions."),
+                                   reader.places.get((PROMPTS.name, number, "question"), at),
+                                   id=question_id, factor=factor_id)
+                    continue
+                q_index, owner = questions[question_id]
+                target = (*target, "questions", q_index)
+            prompts = owner.setdefault("prompts", [])
+            _move_text_places(reader, (PROMPTS.name, number), (*target, "prompts", len(prompts)))
+            prompts.append(item.get("text", {}))
+    if DIVERGENCE.name in wb.sheetnames:
+        prompts = data.setdefault("divergence_prompts", [])
+        for number, item, _ in _sheet_rows(wb[DIVERGENCE.name], DIVERGENCE, languages, reader):
+            _move_text_places(reader, (DIVERGENCE.name, number),
+                              ("divergence_prompts", len(prompts)))
+            prompts.append(item.get("text", {}))
+
+
+def _move_text_places(reader: _Reader, row: tuple[Any, ...], new: tuple[Any, ...]) -> None:
+    """A prompt row's places under the prompt it became: its text cells by language, the row
+    for the prompt itself."""
+    _move_places(reader, (*row, "text"), new)
+    reader.places[new] = reader.places.pop(row, Loc(str(row[0]), int(row[1])))
+    _move_places(reader, row, ("_read", *row))  # the factor and question cells: done with
+
+
 def _move_places(reader: _Reader, old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     for key in [k for k in reader.places if k[:len(old)] == old]:
         reader.places[(*new, *key[len(old):])] = reader.places.pop(key)
@@ -724,7 +870,7 @@ def _locate(issue: Issue, reader: _Reader) -> Problem:
 
 
 def _sheet_problems(wb: Any, reader: _Reader) -> None:
-    known = {TOP, *(s.name for s in sheets())}
+    known = {TOP, *(s.name for s in all_sheets())}
     required = {TOP, *(s.name for s in sheets()
                        if s.parent is None and Framework.model_fields[s.name].is_required()),
                 *(s.name for s in sheets() if s.parent is not None
@@ -732,7 +878,7 @@ def _sheet_problems(wb: Any, reader: _Reader) -> None:
     for name in wb.sheetnames:
         if name not in known and _norm(name) not in INSTRUCTIONS:
             reader.problem(N_("Unknown sheet {sheet}: the sheets are {known}."), sheet=name,
-                           known=", ".join([TOP, *(s.name for s in sheets())]))
+                           known=", ".join([TOP, *(s.name for s in all_sheets())]))
     for name in sorted(required - set(wb.sheetnames), key=[TOP, *(s.name for s in sheets())
                                                             ].index):
         reader.problem(N_("The sheet {sheet} is missing."), sheet=name)
@@ -757,6 +903,7 @@ def framework_from_workbook(data: bytes, name: str = "workbook") -> Framework:
         raise WorkbookError(name, reader.problems)
     top, languages = _read_top(wb[TOP], reader)
     top.update(_read_items(wb, languages, reader))
+    _read_prompts(wb, top, languages, reader)
     if reader.problems:
         raise WorkbookError(name, reader.problems)
     try:

@@ -26,8 +26,10 @@ from assessment.framework_workbook import (
 from tests.conftest import FIXTURES, FRAMEWORKS
 
 runner = CliRunner()
-FILES = [FRAMEWORKS / "some-maturity.yaml", FRAMEWORKS / "archive" / "some-maturity-2026.1.yaml",
-         FIXTURES / "frameworks" / "three-stages.yaml"]
+FILES = [FRAMEWORKS / "some-maturity.yaml", *sorted((FRAMEWORKS / "archive").glob("*.yaml")),
+         FIXTURES / "frameworks" / "three-stages.yaml",
+         FIXTURES / "frameworks" / "owasp-samm.yaml"]
+SAMM = FIXTURES / "frameworks" / "owasp-samm.yaml"
 
 
 @pytest.mark.parametrize("file", FILES, ids=lambda p: p.name)
@@ -38,6 +40,108 @@ def test_export_then_import_gives_the_same_framework(file: Path) -> None:
     assert back.content_hash() == framework.content_hash()
     # ... and the framework file written from it reads back as the same framework too.
     assert parse_framework(yaml.safe_load(framework_yaml(back)), Path("x.yaml")) == framework
+
+
+def test_the_files_exercise_every_part_of_the_format() -> None:
+    """The round trip above covers groups, first_level, wording and every kind of prompt."""
+    frameworks = [load_framework(f) for f in FILES]
+    assert any(fw.groups and fw.first_level == 0 for fw in frameworks)
+    assert any(fw.wording.attribution for fw in frameworks)
+    assert any(fw.divergence_prompts for fw in frameworks)
+    assert any(f.prompts for fw in frameworks for f in fw.factors)
+    assert any(q.prompts for fw in frameworks for f in fw.factors for q in f.questions)
+
+
+def test_groups_wording_and_prompts_have_their_rows_and_sheets() -> None:
+    samm = load_framework(SAMM)
+    wb = load_workbook(io.BytesIO(workbook_bytes(samm)))
+    assert [c.value for c in wb["groups"][1]][:3] == ["id", "name fi", "name en"]
+    assert [c.value for c in wb["groups"][2]][:2] == [samm.groups[0].id,
+                                                     samm.groups[0].name["fi"]]
+    factors = wb["factors"]
+    assert factors.cell(row=2, column=_column(factors, "group")).value == samm.factors[0].group
+    top = {row[0].value: row for row in wb["framework"].iter_rows(min_row=2)}
+    assert top["first_level"][1].value == 0
+    assert top["wording.attribution"][2].value == samm.wording.attribution["fi"]  # type: ignore[index]
+    framework = load_framework(FRAMEWORKS / "some-maturity.yaml")
+    wb = load_workbook(io.BytesIO(workbook_bytes(framework)))
+    assert [c.value for c in wb["prompts"][1]] == ["factor", "question", "text fi", "text en"]
+    rows = [[c.value for c in row] for row in wb["prompts"].iter_rows(min_row=2)]
+    factor = next(f for f in framework.factors if f.prompts)
+    assert [factor.id, None, factor.prompts[0]["fi"], factor.prompts[0]["en"]] in rows
+    assert any(r[1] is not None for r in rows)  # a question's prompt names its question
+    assert [c.value for c in wb["divergence_prompts"][1]] == ["text fi", "text en"]
+    assert wb["divergence_prompts"]["A2"].value == framework.divergence_prompts[0]["fi"]
+
+
+def test_a_prompt_added_in_the_workbook_is_read_under_its_question() -> None:
+    framework = load_framework(FRAMEWORKS / "some-maturity.yaml")
+    factor, question = framework.factors[1], framework.factors[1].questions[0]
+
+    def add(wb: Workbook) -> None:
+        wb["prompts"].append([factor.id, question.id, "Mitä muuttaisitte?",
+                              "What would you change?"])
+        wb["divergence_prompts"].append(["Väliltä {low}–{high}?", "Between {low} and {high}?"])
+        for row in wb["framework"].iter_rows(min_row=2):
+            if row[0].value == "wording.owner_roles":
+                row[2].value, row[3].value = "Viestintäpäällikkö", "Head of communications"
+
+    back = framework_from_workbook(_changed(add))
+    assert back.factor(factor.id).questions[0].prompts[-1] == {
+        "fi": "Mitä muuttaisitte?", "en": "What would you change?"}
+    assert back.divergence_prompts[-1]["en"] == "Between {low} and {high}?"
+    assert back.wording.owner_roles == {"fi": "Viestintäpäällikkö",
+                                        "en": "Head of communications"}
+    assert back.content_hash() != framework.content_hash()  # the new prompt counts
+
+
+def test_a_bad_group_id_names_its_cell() -> None:
+    def regroup(wb: Workbook) -> None:
+        ws = wb["factors"]
+        ws.cell(row=3, column=_column(ws, "group")).value = "no-such-group"
+
+    data = _changed_file(SAMM, regroup)
+    [problem] = _problems(data)
+    ws = load_workbook(io.BytesIO(data))["factors"]
+    assert (problem.sheet, problem.row, problem.header) == ("factors", 3, "group")
+    assert problem.column == ws.cell(row=1, column=_column(ws, "group")).column_letter
+    assert "unknown group 'no-such-group'" in str(problem)
+
+
+def test_prompts_of_unknown_factors_or_questions_and_bad_placeholders_name_their_cell(
+        ) -> None:
+    def confuse(wb: Workbook) -> None:
+        wb["prompts"]["A2"].value = "no-such-factor"
+        wb["prompts"]["B3"].value = "no-such-question"
+        wb["prompts"]["A4"].value = None
+
+    problems = _problems(_changed(confuse))
+    assert [(p.sheet, p.row, p.column) for p in problems] == [
+        ("prompts", 2, "A"), ("prompts", 3, "B"), ("prompts", 4, "A")]
+    assert "no factor “no-such-factor”" in str(problems[0])
+    assert "no question “no-such-question”" in str(problems[1])
+    assert "Name the factor" in str(problems[2])
+    [problem] = _problems(_changed(lambda wb: wb["divergence_prompts"].__setitem__(
+        "B2", "Between {lowest} and {high}")))
+    assert (problem.sheet, problem.row, problem.column) == ("divergence_prompts", 2, "B")
+    assert "unknown placeholder '{lowest}'" in str(problem)
+    [problem] = _problems(_changed(lambda wb: wb["prompts"].__setitem__("D5", None)))
+    assert (problem.sheet, problem.row, problem.column) == ("prompts", 5, "D")
+    assert "missing translation" in str(problem)
+
+
+def test_unknown_wording_rows_and_prompt_columns_are_named() -> None:
+    def confuse(wb: Workbook) -> None:
+        wb["framework"].append(["wording.slogan", None, "x", "y"])
+        wb["prompts"]["E1"].value = "text sv"
+
+    problems = _problems(_changed(confuse))
+    assert any(p.sheet == "framework" and p.column == "A" and "wording.slogan" in str(p)
+               and "wording.attribution" in str(p) for p in problems)
+    assert any((p.sheet, p.row, p.column) == ("prompts", 1, "E") for p in problems)
+    problems = _problems(_changed(lambda wb: wb["prompts"].__setitem__("A1", "factors")))
+    assert {str(p) for p in problems} >= {"sheet 'prompts', row 1: The sheet has no column "
+                                          "factor."}
 
 
 def test_the_workbook_has_a_sheet_per_part_and_a_column_per_language(
@@ -63,6 +167,14 @@ def _default_workbook() -> bytes:
 
 def _changed(change: Callable[[Workbook], None]) -> bytes:
     wb = load_workbook(io.BytesIO(_default_workbook()))
+    change(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _changed_file(file: Path, change: Callable[[Workbook], None]) -> bytes:
+    wb = load_workbook(io.BytesIO(workbook_bytes(load_framework(file))))
     change(wb)
     out = io.BytesIO()
     wb.save(out)
