@@ -84,7 +84,9 @@ def test_leadership_filters_the_dashboard_and_opens_a_unit_trend(
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Units", exact=True).select_option(label="Asiakaspalvelu")
     page.get_by_role("button", name="Show").click()
-    expect(page).to_have_url(re.compile(rf"/dashboard\?round=\d+&unit={site.units['Asiakaspalvelu']}$"))
+    # The chosen framework stays in the address with the round and unit.
+    expect(page).to_have_url(re.compile(
+        rf"/dashboard\?framework=[\w-]+&round=\d+&unit={site.units['Asiakaspalvelu']}$"))
     expect(rows).to_have_count(2)
     expect(page.locator("table.heatmap tbody th")).to_have_text(["Asiakaspalvelu", "Chat"])
     expect(page.locator("#heatmap-scope")).to_contain_text("Asiakaspalvelu and the units below it")
@@ -98,7 +100,7 @@ def test_leadership_filters_the_dashboard_and_opens_a_unit_trend(
     expect(rows).to_have_count(2)
 
     page.get_by_role("link", name="Chat", exact=True).click()
-    expect(page).to_have_url(f"{site.base}/units/{site.units['Chat']}/trend")
+    expect(page).to_have_url(f"{site.base}/units/{site.units['Chat']}/trend?framework=some-maturity")
     expect(page.get_by_role("heading", level=1)).to_have_text("Trend: Chat")
     expect(page.locator("#versus svg[role='img']")).to_be_visible()
     expect(page.locator("#versus table tbody tr")).to_have_count(8)
