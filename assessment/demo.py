@@ -88,7 +88,7 @@ _PHASES: tuple[tuple[str, str, date, date, tuple[str, ...], tuple[str, ...],
      ()),
     ("pilot", "Pilotti: asiakaspalvelu", date(2026, 3, 2), date(2026, 8, 28),
      ("ownership", "listening"), (PILOT_UNIT, "Puhelin- ja chat-palvelu"),
-     (("Ulla Yksikkö", "Pilotin omistaja"), ("Sanna Some", "Yhteisömanageri")),
+     (("Ulla Yksikkö", "Pilotin omistaja"), ("Sanna Saarinen", "Yhteisömanageri")),
      (("ownership", 3), ("listening", 3))),
     ("wave", "Aalto 1: viestintä ja markkinointi", date(2026, 9, 1), date(2027, 2, 26),
      ("activities", "measurement"),
@@ -317,6 +317,8 @@ def _demo_roadmap(session: Session, framework: Framework, organisation: Organisa
         for member in members:
             roadmap.place_unit(session, phase, units[member])
         for person, role in owners:
+            if framework.id != DEFAULT_FRAMEWORK and role == "Yhteisömanageri":
+                role = "Kehittämisvastaava"  # another model's demo has no community manager
             roadmap.add_owner(session, phase, person, role)
         for factor, level in gates:
             roadmap.set_gate(session, phase, framework, _factor_for(framework, factor),
@@ -328,7 +330,7 @@ def _demo_roadmap(session: Session, framework: Framework, organisation: Organisa
                                        roadmap.gaps(framework, measured.get(pilot.id or 0),
                                                     targets))
     for number, action in enumerate(proposed):
-        action.owner = ("Ulla Yksikkö", "Sanna Some")[number % 2]
+        action.owner = ("Ulla Yksikkö", "Sanna Saarinen")[number % 2]
         action.due_on = date(2026, 4 + number % 5, 28)
         action.status = list(ActionStatus)[number % 3]  # done, in progress and planned ones
         session.add(action)

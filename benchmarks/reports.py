@@ -111,7 +111,7 @@ def _plan_unit(session: Session, framework: Framework, latest: Round, unit: Unit
                                        roadmap.gaps(framework, scores, targets))
     statuses = list(ActionStatus)
     for number, action in enumerate(proposed):
-        action.owner = ("Ulla Yksikkö", "Sanna Some", "Pekka Päällikkö")[number % 3]
+        action.owner = ("Ulla Yksikkö", "Sanna Saarinen", "Pekka Päällikkö")[number % 3]
         action.due_on = due - timedelta(days=7 * (number % 6))
         action.status = statuses[number % 3]
         session.add(action)

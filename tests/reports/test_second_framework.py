@@ -4,11 +4,13 @@ Finnish, read back from the rendered PDF."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from pptx import Presentation
 from sqlmodel import Session, select
 
 from assessment import demo
@@ -19,6 +21,7 @@ from assessment.models import Round, Unit, metadata
 from reports.brief import brief_html, build_brief
 from reports.pdf import report_environment
 from reports.roadmap_report import build_roadmap_report, roadmap_report_html
+from reports.slides import roadmap_deck, unit_deck
 from reports.unit_report import build_unit_report, unit_report_html
 from tests.conftest import FIXTURES
 from tests.reports.conftest import read_back
@@ -32,6 +35,7 @@ class Pdfs:
     framework: Framework
     texts: dict[tuple[str, str], str]  # (report, language) -> the PDF's text in one line
     html: dict[tuple[str, str], str]
+    decks: dict[tuple[str, str], str]  # (deck, language) -> every slide's text and notes
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +48,7 @@ def pdfs() -> Iterator[Pdfs]:
     catalogues = Catalogues()
     texts: dict[tuple[str, str], str] = {}
     html: dict[tuple[str, str], str] = {}
+    decks: dict[tuple[str, str], str] = {}
     with Session(engine, expire_on_commit=False) as session:
         organisation = demo.load_demo(session, samm).organisation
         session.commit()
@@ -61,8 +66,32 @@ def pdfs() -> Iterator[Pdfs]:
                 _pdf, _reader, pages, _fetcher = read_back(made)
                 texts[name, language] = " ".join(" ".join(pages).split())
                 html[name, language] = made
+            for name, data in (("unit", unit_deck(unit, t)), ("roadmap", roadmap_deck(road, t))):
+                decks[name, language] = deck_text(data)
     engine.dispose()
-    yield Pdfs(samm, texts, html)
+    yield Pdfs(samm, texts, html, decks)
+
+
+def deck_text(data: bytes) -> str:
+    """Every text of a deck: its shapes' text and its speaker notes, in one line."""
+    presentation = Presentation(io.BytesIO(data))
+    found = []
+    for slide in presentation.slides:
+        found += [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+        found.append(slide.notes_slide.notes_text_frame.text)
+    return " ".join(" ".join(found).split())
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+@pytest.mark.parametrize("name", ["unit", "roadmap"])
+def test_a_samm_deck_numbers_stages_from_zero_and_has_no_core_factor(pdfs: Pdfs, name: str,
+                                                                     language: str) -> None:
+    text = pdfs.decks[name, language]
+    core = {"en": "core factor", "fi": "ydintekijä"}[language]
+    assert core not in text.lower()
+    assert ("social media" if language == "en" else "some") not in text.lower().split()
+    if name == "unit":  # the radar's notes name the model's own stage numbers
+        assert ("on the stages 0–3" if language == "en" else "tasoilla 0–3") in text
 
 
 @pytest.mark.parametrize("language", ["en", "fi"])
