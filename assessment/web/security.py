@@ -34,6 +34,8 @@ def body_limit(path: str) -> int:
     if _UPLOAD_PATHS.match(path):
         return UPLOAD_BODY_BYTES
     return UPLOAD_LIMITS.get(path, MAX_BODY_BYTES)
+
+
 # Inline styles stay allowed because matplotlib's inline SVG charts carry style attributes;
 # scripts come only from this site (htmx), never inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' "
