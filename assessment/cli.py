@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from assessment.brand import Brand
     from assessment.i18n import Translator
+    from assessment.models import Round, Unit, Workshop
 
 app = typer.Typer(help="SoMe Maturity Workshop.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -286,6 +287,27 @@ class Made:
 
 
 Gather = Callable[[Session, FrameworkRegistry, Settings], tuple[Made, int]]
+
+
+def _round_and_unit(session: Session, round_id: int, unit_id: int) -> tuple[Round, Unit]:
+    """The round and the unit a report is of (the same organisation's), or _Missing."""
+    from assessment.models import Round, Unit
+
+    round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
+    if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
+        raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
+    return round_, unit
+
+
+def _workshop_and_round(session: Session, workshop_id: int) -> tuple[Workshop, Round]:
+    """The workshop a report is of and its round, or _Missing."""
+    from assessment.models import Round, Workshop
+
+    workshop = session.get(Workshop, workshop_id)
+    round_ = session.get(Round, workshop.round_id) if workshop else None
+    if workshop is None or round_ is None:
+        raise _Missing(f"there is no workshop {workshop_id}")
+    return workshop, round_
 FORMATS = ("pdf", "pptx")
 
 
@@ -346,15 +368,12 @@ def report_unit(
     fmt: Annotated[str, FORMAT_OPTION] = "pdf",
 ) -> None:
     """Write the unit report of a unit in a round as a PDF or a PowerPoint deck."""
-    from assessment.models import Round, Unit
     from reports.slides import unit_deck
     from reports.unit_report import build_unit_report, unit_report_html
 
     def gather(session: Session, registry: FrameworkRegistry,
                settings: Settings) -> tuple[Made, int]:
-        round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
-        if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
-            raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
+        round_, unit = _round_and_unit(session, round_id, unit_id)
         report = build_unit_report(session, registry, round_, unit,
                                    min_votes=settings.workshop_min_votes)
         return Made(partial(unit_report_html, report), partial(unit_deck, report),
@@ -372,15 +391,11 @@ def report_guide(
 ) -> None:
     """Write the facilitator guide of a workshop as a PDF (the join address from the
     public_url setting, else the local address the quick start serves)."""
-    from assessment.models import Round, Workshop
     from reports.guide import build_guide, guide_html
 
     def gather(session: Session, registry: FrameworkRegistry,
                settings: Settings) -> tuple[Made, int]:
-        workshop = session.get(Workshop, workshop_id)
-        round_ = session.get(Round, workshop.round_id) if workshop else None
-        if workshop is None or round_ is None:
-            raise _Missing(f"there is no workshop {workshop_id}")
+        workshop, round_ = _workshop_and_round(session, workshop_id)
         base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/") + "/join"
         guide = build_guide(session, registry, workshop, base)
         return Made(partial(guide_html, guide), None,
@@ -398,14 +413,11 @@ def report_needs(
     language: Annotated[str | None, LANGUAGE_OPTION] = None,
 ) -> None:
     """Write the needs-and-expectations result of a unit in a round as a one-page PDF."""
-    from assessment.models import Round, Unit
     from reports.needs_report import build_needs_result, needs_html
 
     def gather(session: Session, registry: FrameworkRegistry,
                _settings: Settings) -> tuple[Made, int]:
-        round_, unit = session.get(Round, round_id), session.get(Unit, unit_id)
-        if round_ is None or unit is None or unit.organisation_id != round_.organisation_id:
-            raise _Missing(f"there is no round {round_id} with a unit {unit_id}")
+        round_, unit = _round_and_unit(session, round_id, unit_id)
         result = build_needs_result(session, registry, round_, unit)
         return Made(partial(needs_html, result), None,
                     f"wrote the needs and expectations of {result.unit_name} "
@@ -481,16 +493,12 @@ def report_wrapup(
     fmt: Annotated[str, FORMAT_OPTION] = "pptx",
 ) -> None:
     """Write a workshop's wrap-up as a PowerPoint deck."""
-    from assessment.models import Round, Workshop
     from reports.slides import wrapup_deck
     from reports.wrapup import build_wrapup
 
     def gather(session: Session, registry: FrameworkRegistry,
                settings: Settings) -> tuple[Made, int]:
-        workshop = session.get(Workshop, workshop_id)
-        round_ = session.get(Round, workshop.round_id) if workshop else None
-        if workshop is None or round_ is None:
-            raise _Missing(f"there is no workshop {workshop_id}")
+        workshop, round_ = _workshop_and_round(session, workshop_id)
         wrapup = build_wrapup(session, registry, workshop,
                               min_votes=settings.workshop_min_votes)
         return Made(None, partial(wrapup_deck, wrapup),
