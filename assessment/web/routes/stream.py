@@ -165,6 +165,7 @@ class PhoneScreens:
     def __init__(self) -> None:
         self._snapshots: OrderedDict[tuple[int, int], asyncio.Future[Snapshot]] = OrderedDict()
         self._html: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
+        self._timers: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self.snapshots_read = 0
         self.renders = 0
 
@@ -228,15 +229,25 @@ class PhoneScreens:
             event = event.replace(TIMER_SLOT, self._timer(request, snapshot, language))
         return event.replace(CSRF_SLOT, csrf)
 
-    @staticmethod
-    def _timer(request: Request, snapshot: Snapshot, language: str) -> bytes:
+    def _timer(self, request: Request, snapshot: Snapshot, language: str) -> bytes:
+        """The timer as it stands now, rendered once per quarter second and language (the
+        phones of one step share it; a screen's countdown drifts by less than that)."""
         timer = snapshot.values.get("timer")
-        t = request.app.state.catalogues.translator(language)
-        values = {**snapshot.values, "timer": timer.at() if timer is not None else None}
-        rendered = request.app.state.pages.render(request, t, "_timer.html", values,
-                                                  blocks=["timer"])
-        # One line: an event's data lines must not be broken by the timer's own newlines.
-        return " ".join(bytes(rendered.body).decode().splitlines()).encode()
+        now = timer.at() if timer is not None else None
+        key = (id_of(snapshot.values["workshop"]), snapshot.version, language,
+               now.left_ms // 250 if now is not None else None)
+        found = self._timers.get(key)
+        if found is None:
+            t = request.app.state.catalogues.translator(language)
+            rendered = request.app.state.pages.render(request, t, "_timer.html",
+                                                      {**snapshot.values, "timer": now},
+                                                      blocks=["timer"])
+            # One line: an event's data lines must not be broken by the timer's newlines.
+            found = self._timers[key] = " ".join(
+                bytes(rendered.body).decode().splitlines()).encode()
+            while len(self._timers) > _KEPT:
+                self._timers.popitem(last=False)
+        return found
 
     def _render(self, request: Request, snapshot: Snapshot, language: str, mine: str | None,
                 nickname: bool) -> bytes:
