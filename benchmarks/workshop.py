@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import re
@@ -434,6 +435,16 @@ def choices(framework: Framework, question: Question | None = None) -> list[str]
     return options
 
 
+def settle_heap() -> None:
+    """Before a measured phase: collect this client's garbage and freeze what is left out of
+    the collector's sight. Hundreds of simulated phones make a large heap, whose full
+    collections stop this process for up to half a second and would show as the server's
+    latency (the phones are separate devices in a real room)."""
+    gc.unfreeze()  # what an earlier phase left, and no longer uses, may go now
+    gc.collect()
+    gc.freeze()
+
+
 async def in_bursts(tasks: Sequence[Callable[[], Awaitable[None]]], concurrency: int) -> None:
     """Run the tasks with at most `concurrency` at a time."""
     gate = asyncio.Semaphore(concurrency)
@@ -519,6 +530,7 @@ async def drive_workshop(base: str, clock: CpuClock, setup: Setup, args: argpars
         await in_bursts([joiner(n, p) for n, p in enumerate(phones, 1)], args.concurrency)
         run.target_version = max(p.version for p in phones)
         await asyncio.sleep(1.0)  # let the last phones open their streams
+        settle_heap()
         await vote_on_questions(facilitator, phones, question_steps, setup.framework, run,
                                 args)
     finally:
@@ -576,6 +588,7 @@ async def drive_bare(base: str, clock: CpuClock, rounds: int, options: list[str]
     """As many clients, rounds and requests, with the same concurrency, each inserting a row."""
     run = BareRun(Stopwatch(clock))
     clients = [new_client(base) for _ in range(args.participants)]
+    settle_heap()
 
     def insert(client: httpx.AsyncClient) -> Callable[[], Awaitable[None]]:
         async def post() -> None:
