@@ -203,7 +203,14 @@ def framework_of_round(session: Session, registry: FrameworkRegistry, round_id: 
     """The framework content a round is pinned to, in one light query (workshop screens and
     votes ask for it on every request): the snapshot (tens of kB) is read only the first time
     the process meets its content hash."""
-    content_hash = session.exec(_PINNED_HASH, params={"round_id": round_id}).one()
+    return framework_by_hash(session, registry,
+                             session.exec(_PINNED_HASH, params={"round_id": round_id}).one())
+
+
+def framework_by_hash(session: Session, registry: FrameworkRegistry, content_hash: str,
+                      ) -> Framework:
+    """The framework content of a pinned version's hash (its snapshot is read only the first
+    time the process meets the hash)."""
     known = registry.pinned_by_hash(content_hash)
     if known is not None:
         return known

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         description="How long one stream is held before the server ends it and the browser "
         "reconnects with the last version it saw, in seconds.",
     )
+    telemetry: bool = Field(
+        default=False,
+        description="OpenTelemetry traces, metrics and logs of every request (FastAPI's own "
+        "telemetry), sent to the providers the process has configured, such as under "
+        "opentelemetry-instrument. Off: no request looks for a provider.",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8) of the "

@@ -12,7 +12,8 @@ import hashlib
 import json
 import secrets
 import statistics
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from assessment.models import (
     AssessmentKind,
     AssessmentStatus,
     Choice,
+    FrameworkVersion,
     Need,
     NeedDot,
     Participant,
@@ -145,11 +147,30 @@ def plan_of(workshop: Workshop, framework: Framework) -> Plan:
     return Plan.from_json(workshop.plan) if workshop.plan else default_plan(framework)
 
 
+# Every vote and every screen asks for the workshop's agenda: built once per framework, plan,
+# target placement and focus, and shared (the steps are frozen; each caller gets its own list).
+_AgendaKey = tuple[int, str | None, bool, str | None]
+_AGENDAS: OrderedDict[_AgendaKey, tuple[Framework, tuple[Step, ...]]] = OrderedDict()
+_AGENDAS_KEPT = 128
+_AGENDAS_LOCK = threading.Lock()
+
+
 def workshop_agenda(workshop: Workshop, framework: Framework) -> list[Step]:
     """The agenda of this workshop: its plan, its targets where it placed them, and in focus
     mode without the questions the pre-survey agreed on."""
-    return agenda(framework, targets_per_factor=workshop.targets_per_factor,
-                  plan=plan_of(workshop, framework), skip=focus_skip(workshop))
+    # The framework object is in the key by identity, and the entry keeps it alive: a registry
+    # parses each content hash once, so one content is one object.
+    key = (id(framework), workshop.plan, workshop.targets_per_factor, workshop.focus_skip)
+    found = _AGENDAS.get(key)
+    if found is None or found[0] is not framework:
+        steps = tuple(agenda(framework, targets_per_factor=workshop.targets_per_factor,
+                             plan=plan_of(workshop, framework), skip=focus_skip(workshop)))
+        found = (framework, steps)
+        with _AGENDAS_LOCK:
+            _AGENDAS[key] = found
+            while len(_AGENDAS) > _AGENDAS_KEPT:
+                _AGENDAS.popitem(last=False)
+    return list(found[1])
 
 
 def step_at(framework: Framework, index: int, *, targets_per_factor: bool = False,
@@ -694,25 +715,38 @@ def participant_for(session: Session, workshop: Workshop, token: str | None) -> 
     return participant if participant and participant.workshop_id == workshop.id else None
 
 
-# Built once: participants' screens run it every two seconds.
-_SEAT = select(Workshop, Participant).outerjoin(Participant, and_(
-    col(Participant.workshop_id) == Workshop.id, col(Participant.removed_at).is_(None),
-    col(Participant.token_hash).in_(bindparam("hashes", expanding=True)))).where(
+# Built once: every participant's request runs it.
+_SEAT = select(Workshop, Participant, FrameworkVersion.content_hash).join(
+    Round, col(Round.id) == Workshop.round_id).join(
+    FrameworkVersion, col(FrameworkVersion.id) == Round.framework_version_id).outerjoin(
+    Participant, and_(
+        col(Participant.workshop_id) == Workshop.id, col(Participant.removed_at).is_(None),
+        col(Participant.token_hash).in_(bindparam("hashes", expanding=True)))).where(
     Workshop.code == bindparam("code"))
 
 
-def find_seat(session: Session, code: str | None,
-              tokens: Mapping[int, str]) -> tuple[Workshop, Participant | None] | None:
-    """The workshop with this join code and its participant, in one query. `tokens` are the
-    participant tokens the browser keeps, by workshop id; None when there is no such code."""
+@dataclass(frozen=True)
+class FoundSeat:
+    """A workshop found by its join code, the browser's participant in it (None: not
+    seated), and the content hash of the framework version its round is pinned to."""
+
+    workshop: Workshop
+    participant: Participant | None
+    content_hash: str
+
+
+def find_seat(session: Session, code: str | None, tokens: Mapping[int, str]) -> FoundSeat | None:
+    """The workshop with this join code, its participant and its framework's hash, in one
+    query. `tokens` are the participant tokens the browser keeps, by workshop id; None when
+    there is no such code."""
     hashes = {_hash(token): workshop_id for workshop_id, token in tokens.items() if token}
     rows = session.exec(_SEAT, params={"hashes": list(hashes),
                                        "code": clean_code(code)}).all()
     if not rows:
         return None
-    workshop = rows[0][0]
-    seated = (p for _, p in rows if p is not None and hashes[p.token_hash] == workshop.id)
-    return workshop, next(seated, None)
+    workshop, _, content_hash = rows[0]
+    seated = (p for _, p, _ in rows if p is not None and hashes[p.token_hash] == workshop.id)
+    return FoundSeat(workshop, next(seated, None), content_hash)
 
 
 def participant_count(session: Session, workshop: Workshop) -> int:
@@ -775,19 +809,23 @@ def _require_step(workshop: Workshop, framework: Framework, kind: StepKind,
     return step
 
 
+REVEALED = N_("The votes of this question have been revealed. Wait for the next question.")
+
+
 def vote(session: Session, workshop: Workshop, framework: Framework,
          participant: Participant, question_id: str, choice: str | None,
          ) -> services.ParsedAnswer:
-    """Record a participant's silent vote on the open question (a second vote replaces it)."""
+    """Record a participant's silent vote on the open question (a second vote replaces it).
+    One statement checks and writes (see below); only a refused vote reads why."""
     _require_step(workshop, framework, StepKind.question, question_id)
-    if is_revealed(session, workshop, question_id):
-        raise Conflict(N_("The votes of this question have been revealed. Wait for the next "
-                          "question."))
     parsed = services.parse_answer(framework, services.AnswerInput(question_id, choice),
                                    workshop=True)
     if parsed.choice is None:
         raise InvalidInput(N_("Choose one of the stages."), field="choice")
-    _store_vote(session, workshop, participant, parsed)
+    if not _store_vote(session, workshop, participant, parsed):
+        if is_revealed(session, workshop, question_id):
+            raise Conflict(REVEALED)
+        raise Conflict(VOTING_CLOSED)
     return parsed
 
 
@@ -813,10 +851,19 @@ def _guarded(*columns: Any) -> Any:
         read=True, of=[inspect(Workshop).local_table, inspect(Participant).local_table])
 
 
+_QUESTION_REVEALED = select(WorkshopQuestion.revealed).where(
+    WorkshopQuestion.workshop_id == Workshop.id,
+    WorkshopQuestion.question_id == bindparam("question_id"),
+    col(WorkshopQuestion.revealed).is_(True)).exists()
+
+
 def _vote_upsert(dialect: Any) -> Any:
+    # A question whose votes were revealed takes no more: a reveal made before the request
+    # read the workshop is seen here, one made after it bumped the version.
     source = _guarded(Workshop.assessment_id, Participant.respondent_id,
                       *(_value(name, Answer) for name in ("question_id", "choice", "level",
-                                                          "updated_at")))
+                                                          "updated_at"))).where(
+        ~_QUESTION_REVEALED)
     insert = dialect.insert(inspect(Answer).local_table).from_select(
         ["assessment_id", "respondent_id", "question_id", "choice", "level", "updated_at"],
         source)
@@ -879,15 +926,16 @@ def _lock_seat(session: Session, participant: Participant) -> None:
 
 
 def _store_vote(session: Session, workshop: Workshop, participant: Participant,
-                parsed: services.ParsedAnswer) -> None:
+                parsed: services.ParsedAnswer) -> bool:
+    """Store the vote unless the workshop moved on, ended or revealed the question, or the
+    seat was removed; whether it was stored."""
     # One statement that inserts or replaces, rather than a read then a write: hundreds of
     # phones vote within seconds, and a double tap cannot race itself into a duplicate.
     # (An Answer of this vote already loaded in the session is not refreshed.)
     stored = session.execute(_VOTE_UPSERTS[_dialect(session)], params={
         **_guard(workshop, participant), "question_id": parsed.question_id,
         "choice": parsed.choice, "level": parsed.level, "updated_at": utcnow()}).scalar()
-    if stored is None:
-        raise Conflict(VOTING_CLOSED)
+    return stored is not None
 
 
 _QUESTION_FOR = select(WorkshopQuestion.revealed, Answer.choice, Answer.level).select_from(

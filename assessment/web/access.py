@@ -8,7 +8,8 @@ organisation's data, or a redirect to sign in).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +32,7 @@ from assessment.models import (
     Unit,
     User,
     Workshop,
+    id_of,
 )
 from assessment.policy import Action, Decision, Viewer, decide, decide_site
 from assessment.web.auth import SignInRequired, load_viewer
@@ -281,6 +283,7 @@ class Seat:
 
     workshop: Workshop
     participant: Participant
+    content_hash: str = ""  # of the framework version the round is pinned to, read with it
 
 
 PARTICIPANT_COOKIE_PREFIX = "wp"
@@ -298,25 +301,132 @@ def participant_tokens(request: Request) -> dict[int, str]:
             if name.startswith(PARTICIPANT_COOKIE_PREFIX) and name[size:].isdigit()}
 
 
+def read_seat(request: Request, session: Session, code: str, action: Action) -> Seat:
+    """The rule for participants' routes: the workshop of the join code and the participant
+    of the browser's cookie, in one query (404 for an unknown code, the join form for a
+    browser without a seat in it)."""
+    enforce(decide_site(current_viewer(request, session), "participant", action))
+    found = workshops.find_seat(session, code, participant_tokens(request))
+    if found is None:
+        raise HTTPException(status_code=404)
+    if found.participant is None:
+        raise JoinRequired(found.workshop.code)
+    return Seat(found.workshop, found.participant, found.content_hash)
+
+
 def participant_access(action: Action) -> Callable[..., Seat]:
     """Load the workshop by its join code and the participant from their cookie.
 
-    Participants' screens poll this every two seconds. FastAPI runs each plain dependency on
-    a worker thread of its own, so this one takes no session dependency: it reads the seat in
-    one query in a session of its own, and the rows it returns are detached (fully loaded)."""
+    FastAPI runs each plain dependency on a worker thread of its own, so this one takes no
+    session dependency: it reads the seat in a session of its own, and the rows it returns
+    are detached (fully loaded)."""
 
     def load(code: str, request: Request) -> Seat:
         with Session(request.app.state.engine, expire_on_commit=False) as session:
-            enforce(decide_site(current_viewer(request, session), "participant", action))
-            found = workshops.find_seat(session, code, participant_tokens(request))
-        if found is None:
-            raise HTTPException(status_code=404)
-        workshop, participant = found
-        if participant is None:
-            raise JoinRequired(workshop.code)
-        return Seat(workshop, participant)
+            return read_seat(request, session, code, action)
 
     return _tag(load, "participant", action)
+
+
+class SeatCache:
+    """The seats this process found lately, by join code and the browser's participant
+    cookies, and the newest state of their workshops it has read (a move is read once per
+    process for the phones' streams), for the vote (see `SeatLookup`). What is kept may be
+    out of date (the workshop moved on again, the seat was removed): the vote's own
+    statement checks, as it writes, that the workshop is still open and at the version
+    the vote was checked against and that the seat is still there, and a refused vote
+    reads the seat again."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._seats: dict[tuple[str, frozenset[tuple[int, str]]], Seat] = {}
+        self._workshops: dict[int, Workshop] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(code: str, tokens: dict[int, str]) -> tuple[str, frozenset[tuple[int, str]]]:
+        """The cache key of a join code and a browser's participant cookies."""
+        return workshops.clean_code(code), frozenset(tokens.items())
+
+    def get(self, key: tuple[str, frozenset[tuple[int, str]]]) -> Seat | None:
+        """The seat kept for the key, with the newest state of its workshop known here."""
+        seat = self._seats.get(key)
+        if seat is None:
+            return None
+        newest = self._workshops.get(id_of(seat.workshop))
+        if newest is not None and newest.version > seat.workshop.version:
+            return Seat(newest, seat.participant, seat.content_hash)
+        return seat
+
+    def put(self, key: tuple[str, frozenset[tuple[int, str]]], seat: Seat) -> None:
+        """Keep a seat just read (a full cache starts again)."""
+        with self._lock:
+            if len(self._seats) >= self.size:
+                self._seats.clear()
+                self._workshops.clear()
+            self._seats[key] = seat
+        self.saw(seat.workshop)
+
+    def saw(self, workshop: Workshop) -> None:
+        """A state of the workshop just read (detached, never changed afterwards): kept
+        if it is newer than the one kept."""
+        with self._lock:
+            kept = self._workshops.get(id_of(workshop))
+            if kept is None or workshop.version > kept.version:
+                self._workshops[id_of(workshop)] = workshop
+
+    def forget(self, key: tuple[str, frozenset[tuple[int, str]]]) -> None:
+        """Drop the seat kept for the key."""
+        with self._lock:
+            self._seats.pop(key, None)
+
+
+@dataclass(frozen=True)
+class SeatLookup:
+    """A participant's seat, read by the route itself (`read`) in its own session."""
+
+    request: Request
+    code: str
+    action: Action
+
+    def read(self, session: Session, *, kept: bool = False) -> tuple[Seat, bool]:
+        """Apply the rule (`read_seat`): the seat, or the refusal. With `kept`, a seat this
+        process read before for the same code and cookies may come back instead (the
+        second value says so); the caller must then let a statement check that the workshop
+        is still at the seat's version, and read again (`forget`) if it is not."""
+        if kept:
+            cache: SeatCache = self.request.app.state.seats
+            key = cache.key(self.code, participant_tokens(self.request))
+            found = cache.get(key)
+            if found is not None:
+                enforce(decide_site(current_viewer(self.request, session), "participant",
+                                    self.action))
+                return found, True
+        seat = read_seat(self.request, session, self.code, self.action)
+        if kept:
+            # Kept rows must outlive this session untouched: a rollback would expire them
+            # (and other threads would then load them through a session not theirs).
+            session.expunge(seat.workshop)
+            session.expunge(seat.participant)
+            cache.put(key, seat)
+        return seat, False
+
+    def forget(self) -> None:
+        """Drop the seat kept for this code and these cookies."""
+        cache: SeatCache = self.request.app.state.seats
+        cache.forget(cache.key(self.code, participant_tokens(self.request)))
+
+
+def participant_lookup(action: Action) -> Callable[..., Awaitable[SeatLookup]]:
+    """Like `participant_access`, for the vote, which hundreds of phones post within seconds:
+    the dependency runs on the event loop and hands the route the lookup, so the seat is
+    read in the same worker thread and session as the vote (one trip to a worker thread per
+    vote instead of two). The route must call `read` before anything else."""
+
+    async def defer(code: str, request: Request) -> SeatLookup:
+        return SeatLookup(request, code, action)
+
+    return _tag(defer, "participant", action)
 
 
 def participant_stream_access() -> Callable[..., Seat | None]:
@@ -332,8 +442,9 @@ def participant_stream_access() -> Callable[..., Seat | None]:
             found = workshops.find_seat(session, code, participant_tokens(request))
         if found is None:
             raise HTTPException(status_code=404)
-        workshop, participant = found
-        return Seat(workshop, participant) if participant is not None else None
+        if found.participant is None:
+            return None
+        return Seat(found.workshop, found.participant, found.content_hash)
 
     return _tag(load, "participant", Action.read)
 
@@ -383,6 +494,7 @@ SurveyRead = Annotated[Survey, Depends(survey_access(Action.read))]
 SurveyWrite = Annotated[Survey, Depends(survey_access(Action.write))]
 SeatRead = Annotated[Seat, Depends(participant_access(Action.read))]
 SeatWrite = Annotated[Seat, Depends(participant_access(Action.write))]
+SeatWriteLookup = Annotated[SeatLookup, Depends(participant_lookup(Action.write))]
 SeatStream = Annotated[Seat | None, Depends(participant_stream_access())]
 WorkshopStream = Annotated[Workshop, Depends(workshop_stream_access())]
 RoadmapRead = Annotated[Organisation, Depends(organisation_access(Action.read, "roadmap"))]

@@ -45,6 +45,9 @@ class SignInRequired(Exception):
     """The request needs a signed-in user."""
 
 
+CSRF_TOKENS_KEPT = 20_000
+
+
 class Sessions:
     """Issues and reads session cookies; signs CSRF tokens."""
 
@@ -52,6 +55,7 @@ class Sessions:
         self._serializer = URLSafeTimedSerializer(secret, salt="session")
         self._csrf_key = hashlib.sha256(("csrf:" + secret).encode("utf-8")).digest()
         self.max_age = hours * 3600
+        self._csrf_tokens: dict[str, str] = {}
 
     def value_for(self, session: Session, user: User) -> str:
         """Store a new session of the user and return its signed cookie value."""
@@ -93,8 +97,15 @@ class Sessions:
         return CookieSession(data["u"], data["v"], data["s"])
 
     def csrf_token(self, cookie_value: str) -> str:
-        """The form token that matches a CSRF cookie."""
-        return hmac.new(self._csrf_key, cookie_value.encode("utf-8"), "sha256").hexdigest()
+        """The form token that matches a CSRF cookie (each request checks one and puts one
+        in its forms: the newest few thousand are remembered)."""
+        token = self._csrf_tokens.get(cookie_value)
+        if token is None:
+            token = hmac.new(self._csrf_key, cookie_value.encode("utf-8"), "sha256").hexdigest()
+            if len(self._csrf_tokens) >= CSRF_TOKENS_KEPT:
+                self._csrf_tokens.clear()  # a flood of new visitors: start again
+            self._csrf_tokens[cookie_value] = token
+        return token
 
     def csrf_valid(self, cookie_value: str | None, token: str | None) -> bool:
         """Whether a submitted token matches the request's CSRF cookie."""

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.telemetry import TelemetryConfig
 from sqlmodel import Session
 
 from assessment.framework import FrameworkRegistry
@@ -52,3 +53,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[FrameworkRegistry, Depends(get_registry)]
 TranslatorDep = Annotated[Translator, Depends(translator_for)]
+
+
+def telemetry_config(settings: Settings) -> TelemetryConfig | None:
+    """FastAPI's OpenTelemetry: as FastAPI has it when the setting is on; else off, so that
+    no request looks up the process's providers (hundreds of phones vote within seconds)."""
+    if settings.telemetry:
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}

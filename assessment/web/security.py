@@ -176,7 +176,7 @@ class _Limit:
 
 def _private(request: Request) -> bool:
     """Whether the response may hold someone's own data: a signed-in user or a participant."""
-    return not request.url.path.startswith("/static/") and any(
+    return not request.scope.get("path", "").startswith("/static/") and any(
         name == SESSION_COOKIE or name.startswith(PARTICIPANT_COOKIE_PREFIX)
         for name in request.cookies)
 

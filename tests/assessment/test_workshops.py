@@ -195,15 +195,26 @@ def test_a_seat_is_found_by_code_and_the_token_kept_for_that_workshop(
     stranger, other_token = workshops.join(session, other, "B")
     wid, oid = workshop.id or 0, other.id or 0
 
-    assert workshops.find_seat(session, "nope99", {wid: token}) is None
-    assert workshops.find_seat(session, workshop.code, {}) == (workshop, None)
+    pinned = session.get(services.FrameworkVersion, round_.framework_version_id)
+    assert pinned is not None
+
+    def seat(code: str, tokens: dict[int, str]) -> tuple[object, object] | None:
+        found = workshops.find_seat(session, code, tokens)
+        if found is None:
+            return None
+        # The seat comes with the hash of the framework version its round is pinned to.
+        assert found.content_hash == pinned.content_hash
+        return found.workshop, found.participant
+
+    assert seat("nope99", {wid: token}) is None
+    assert seat(workshop.code, {}) == (workshop, None)
     both = {wid: token, oid: other_token}
-    assert workshops.find_seat(session, f" {workshop.code.lower()} ", both) == (workshop, person)
-    assert workshops.find_seat(session, other.code, both) == (other, stranger)
+    assert seat(f" {workshop.code.lower()} ", both) == (workshop, person)
+    assert seat(other.code, both) == (other, stranger)
     # A token counts only in the cookie kept for its own workshop.
-    assert workshops.find_seat(session, workshop.code, {oid: token}) == (workshop, None)
-    assert workshops.find_seat(session, workshop.code, {wid: other_token}) == (workshop, None)
-    assert workshops.find_seat(session, workshop.code, {wid: "forged"}) == (workshop, None)
+    assert seat(workshop.code, {oid: token}) == (workshop, None)
+    assert seat(workshop.code, {wid: other_token}) == (workshop, None)
+    assert seat(workshop.code, {wid: "forged"}) == (workshop, None)
 
 
 def test_a_participants_question_view_and_replaced_votes(
@@ -366,8 +377,8 @@ def test_a_removed_seat_loses_its_votes_and_its_cookie(
     assert workshops.participant_count(session, workshop) == 1
     assert [(s.participant.nickname, s.votes, s.participant.removed_at is not None)
             for s in workshops.seats(session, workshop)] == [("A", 0, True), ("B", 1, False)]
-    assert workshops.find_seat(session, workshop.code, {workshop.id or 0: token}) == (
-        workshop, None)
+    found = workshops.find_seat(session, workshop.code, {workshop.id or 0: token})
+    assert found is not None and (found.workshop, found.participant) == (workshop, None)
     assert workshops.participant_for(session, workshop, token) is None
     with pytest.raises(services.Conflict):  # a request that read the seat before the removal
         workshops.vote(session, workshop, framework, stuffed, question, "5")
@@ -391,3 +402,17 @@ def test_joins_from_one_address_are_limited_per_window(
         workshops.admit(session, workshop, "192.0.2.1", limit=2, window=window)
     session.commit()
     workshops.admit(session, workshop, "192.0.2.1", limit=2, window=timedelta(0))
+
+
+def test_the_agenda_is_built_once_per_plan_and_follows_a_change(
+        session: Session, workshop: workshops.Workshop, framework: Framework) -> None:
+    built = workshops.workshop_agenda(workshop, framework)
+    assert built == workshops.agenda(framework, plan=workshops.plan_of(workshop, framework))
+    built.pop()  # each caller gets a list of its own
+    assert len(workshops.workshop_agenda(workshop, framework)) == len(built) + 1
+    workshop.targets_per_factor = True
+    assert workshops.workshop_agenda(workshop, framework) == workshops.agenda(
+        framework, targets_per_factor=True, plan=workshops.plan_of(workshop, framework))
+    question = next(s.question_id for s in built if s.question_id)
+    workshop.focus_skip = question
+    assert question not in {s.question_id for s in workshops.workshop_agenda(workshop, framework)}

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from assessment.web.api import problems
 from assessment.web.api.access import PublicDoc
 from assessment.web.api.routers import actions, organisations, rounds, workshops
+from assessment.web.deps import telemetry_config
 
 PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
@@ -32,7 +33,8 @@ def create_api(settings: Any, engine: Any, registry: Any) -> FastAPI:
     """The API app, sharing the web app's settings, database engine and frameworks."""
     api = FastAPI(title="SoMe Maturity Workshop API", version="1.0.0", description=DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url=None,
-                  servers=[{"url": PREFIX}], responses=problems.COMMON_RESPONSES)
+                  servers=[{"url": PREFIX}], responses=problems.COMMON_RESPONSES,
+                  telemetry=telemetry_config(settings))
     api.state.settings, api.state.engine, api.state.registry = settings, engine, registry
     for router in (organisations.router, rounds.router, actions.router, workshops.router):
         api.include_router(router)

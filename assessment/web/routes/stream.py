@@ -208,6 +208,9 @@ class PhoneScreens:
             removed = live.removed_seats(session, workshop)
         values.update(message=None, my_needs=[], dots_left=0, vote_saved=False, typed=None,
                       my_notes=[])
+        # Read once per move and process: the phones' votes are checked against it (closed,
+        # the session let it go without expiring anything).
+        request.app.state.seats.saw(workshop)
         closed = workshop.status == WorkshopStatus.closed
         shared = closed or step.kind in (workshops.StepKind.question,
                                          workshops.StepKind.target, workshops.StepKind.wrapup)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -27,8 +29,10 @@ from assessment.web.access import (
     Public,
     PublicWrite,
     Seat,
+    SeatLookup,
     SeatRead,
     SeatWrite,
+    SeatWriteLookup,
     UserDep,
     WorkshopCreate,
     WorkshopRead,
@@ -52,6 +56,9 @@ from reports.charts import ScoreFormat
 from reports.radar import RadarChart, RadarSeries, cached_radar_svg
 
 router = APIRouter()
+# The participants' routes: hundreds of phones call them at once, so the app matches a
+# request against these first.
+phones = APIRouter()
 Text = Annotated[str | None, Form()]
 PARTICIPANT_COOKIE_SECONDS = 24 * 3600
 
@@ -425,7 +432,7 @@ def _join_page(request: Request, t: Translator, session: Session, form: dict[str
                                         fragment=["content"], status=status)
 
 
-@router.get("/join")
+@phones.get("/join")
 def show_join(request: Request, session: SessionDep, t: TranslatorDep, _: Public,
               code: str = "") -> Response:
     """The join form: the code from the wall (pre-filled from the QR link) and a nickname."""
@@ -434,7 +441,7 @@ def show_join(request: Request, session: SessionDep, t: TranslatorDep, _: Public
     return _join_page(request, t, session, form)
 
 
-@router.post("/join")
+@phones.post("/join")
 def join_workshop(request: Request, session: SessionDep, t: TranslatorDep, _: PublicWrite,
                   code: Text = None, nickname: Text = None) -> Response:
     """Join with the code; the browser keeps the participant's token in a cookie."""
@@ -471,12 +478,19 @@ def _mine(vote: services.ParsedAnswer | None) -> str | None:
     return str(vote.level) if vote.choice == Choice.level else str(vote.choice)
 
 
+def _seat_framework(session: Session, registry: RegistryDep, seat: Seat) -> Framework:
+    """The framework of the seat's workshop, by the hash read with the seat."""
+    if seat.content_hash:
+        return services.framework_by_hash(session, registry, seat.content_hash)
+    return _framework(session, registry, seat.workshop)
+
+
 def _participant_page(request: Request, session: SessionDep, t: Translator,
                       registry: RegistryDep, seat: Seat, *, message: str | None = None,
                       status: int = 200, typed: str | None = None) -> Response:
     """The participant's screen; `typed` is a refused note, offered again to send."""
     workshop, participant = seat.workshop, seat.participant
-    framework = _framework(session, registry, workshop)
+    framework = _seat_framework(session, registry, seat)
     values = _step_basics(workshop, framework)
     step = values["step"]
     mine, my_needs, dots_left, my_notes = None, [], 0, []
@@ -522,24 +536,29 @@ class _Nickname:
     nickname: str
 
 
-def _shared_question_step(request: Request, t: Translator, values: dict[str, Any]) -> Response:
-    workshop, participant = values["workshop"], values["participant"]
-    key = (id_of(workshop), workshop.version, t.language, values["mine"],
-           bool(participant.nickname), _min_votes(request))
+def _shared_html(key: tuple[Any, ...], make: Callable[[], Response]) -> str:
+    """The HTML rendered for `key` once (by `make`), shared by every phone that asks."""
     with _SHARED_STEPS_LOCK:
         html = _SHARED_STEPS.get(key)
         if html is not None:
             _SHARED_STEPS.move_to_end(key)
     if html is None:
-        shared = {**values, "csrf_token": _CSRF_SLOT, "timer_slot": _TIMER_SLOT,
-                  "participant": _Nickname(_NICKNAME_SLOT if participant.nickname else "")}
-        rendered = request.app.state.pages.render(request, t, "participant.html", shared,
-                                                  blocks=["step"])
-        html = bytes(rendered.body).decode()
+        html = bytes(make().body).decode()
         with _SHARED_STEPS_LOCK:
             _SHARED_STEPS[key] = html
             while len(_SHARED_STEPS) > _SHARED_STEPS_KEPT:
                 _SHARED_STEPS.popitem(last=False)
+    return html
+
+
+def _shared_question_step(request: Request, t: Translator, values: dict[str, Any]) -> Response:
+    workshop, participant = values["workshop"], values["participant"]
+    key = ("step", id_of(workshop), workshop.version, t.language, values["mine"],
+           bool(participant.nickname), _min_votes(request))
+    shared = {**values, "csrf_token": _CSRF_SLOT, "timer_slot": _TIMER_SLOT,
+              "participant": _Nickname(_NICKNAME_SLOT if participant.nickname else "")}
+    html = _shared_html(key, lambda: request.app.state.pages.render(
+        request, t, "participant.html", shared, blocks=["step"]))
     filled = html.replace(_CSRF_SLOT, request.app.state.pages.csrf_token(request)).replace(
         _NICKNAME_SLOT, str(escape(participant.nickname or "")))
     if _TIMER_SLOT in filled:
@@ -560,7 +579,7 @@ def _own_session(request: Request) -> Session:
     return Session(request.app.state.engine, expire_on_commit=False)
 
 
-@router.get("/w/{code}")
+@phones.get("/w/{code}")
 async def show_participant(request: Request, seat: SeatRead, v: int | None = None,
                            ) -> Response:
     """The participant's screen; its poll gets 204 until the workshop changes."""
@@ -592,7 +611,7 @@ def _participant_action(request: Request, session: SessionDep, t: Translator,
                         registry: RegistryDep, seat: Seat, action: Any,
                         typed: str | None = None) -> Response:
     try:
-        action(_framework(session, registry, seat.workshop))
+        action(_seat_framework(session, registry, seat))
     except ServiceError as exc:
         return _refused(request, session, t, registry, seat, exc, typed)
     session.commit()
@@ -603,31 +622,58 @@ def _participant_action(request: Request, session: SessionDep, t: Translator,
                              message=t.gettext("Saved"))
 
 
-@router.post("/w/{code}/votes/{question_id}")
-def cast_vote(request: Request, seat: SeatWrite, question_id: str, choice: Text = None,
-              ) -> Response:
+@phones.post("/w/{code}/votes/{question_id}")
+async def cast_vote(request: Request, lookup: SeatWriteLookup, question_id: str,
+                    choice: Text = None) -> Response:
     """A silent vote on the open question; voting again replaces it. htmx gets back only the
-    question's choices, marked saved."""
+    question's choices, marked saved.
+
+    Hundreds of phones vote within seconds: the seat is read, the vote checked and written
+    and the answer rendered in one trip to a worker thread, and the answer is shared by
+    every phone that voted the same (only its CSRF token is its own). The seat this process
+    read for the phone's last vote is checked against again: the one statement that writes
+    stores nothing unless the workshop is still open, at that seat's version and the seat
+    still there, and a vote it refuses is checked again against the seat read anew."""
+    # On the app's own threads for votes: AnyIO's trip to a worker thread costs more than
+    # the plain executor's, and a vote is the request that hundreds of phones send at once.
+    return await asyncio.get_running_loop().run_in_executor(
+        request.app.state.voters, _cast_vote, request, lookup, question_id, choice)
+
+
+def _cast_vote(request: Request, lookup: SeatLookup, question_id: str, choice: str | None,
+               ) -> Response:
     t, registry = translator_for(request), get_registry(request)
     with _own_session(request) as session:
-        framework = _framework(session, registry, seat.workshop)
-        try:
-            vote = workshops.vote(session, seat.workshop, framework, seat.participant,
-                                  question_id, choice)
-        except ServiceError as exc:
-            return _refused(request, session, t, registry, seat, exc)
+        seat, kept = lookup.read(session, kept=True)
+        while True:
+            framework = _seat_framework(session, registry, seat)
+            try:
+                vote = workshops.vote(session, seat.workshop, framework, seat.participant,
+                                      question_id, choice)
+                break
+            except ServiceError as exc:
+                if not kept:
+                    return _refused(request, session, t, registry, seat, exc)
+                session.rollback()  # the seat kept may be out of date: read it again
+                lookup.forget()
+                seat, kept = lookup.read(session, kept=True)
         session.commit()  # acknowledged below only once committed
-    request.app.state.live.touch(id_of(seat.workshop))
+    workshop = seat.workshop
+    request.app.state.live.touch(id_of(workshop))
     if not wants_fragment(request):
-        return see_other(f"/w/{seat.workshop.code}")
-    values = {"workshop": seat.workshop, "framework": framework,
+        return see_other(f"/w/{workshop.code}")
+    values = {"workshop": workshop, "framework": framework,
               "question": framework.question(question_id)[1], "mine": _mine(vote),
-              "vote_saved": True}
-    return request.app.state.pages.render(request, t, "participant.html", values,
-                                          blocks=["vote"])
+              "vote_saved": True, "csrf_token": _CSRF_SLOT}
+    key = ("vote", workshop.code, seat.content_hash, question_id, t.language, values["mine"])
+    html = _shared_html(key, lambda: request.app.state.pages.render(
+        request, t, "participant.html", values, blocks=["vote"]))
+    return HTMLResponse(html.replace(_CSRF_SLOT, request.app.state.pages.csrf_token(request)),
+                        headers={"Vary": "HX-Request, Cookie, Accept-Language",
+                                 "Content-Language": t.language})
 
 
-@router.post("/w/{code}/targets/{factor_id}")
+@phones.post("/w/{code}/targets/{factor_id}")
 def cast_target_vote(request: Request, session: SessionDep, t: TranslatorDep,
                      registry: RegistryDep, seat: SeatWrite, factor_id: str,
                      level: Text = None) -> Response:
@@ -638,7 +684,7 @@ def cast_target_vote(request: Request, session: SessionDep, t: TranslatorDep,
                                          factor_id, level))
 
 
-@router.post("/w/{code}/needs")
+@phones.post("/w/{code}/needs")
 def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
               seat: SeatWrite, text: Text = None, factor_id: Text = None) -> Response:
     """Post a need, expectation or concern."""
@@ -648,7 +694,7 @@ def post_need(request: Request, session: SessionDep, t: TranslatorDep, registry:
                                        factor_id), typed=text)
 
 
-@router.post("/w/{code}/needs/{need_id}/dots")
+@phones.post("/w/{code}/needs/{need_id}/dots")
 def place_dot(request: Request, session: SessionDep, t: TranslatorDep, registry: RegistryDep,
               seat: SeatWrite, need_id: PathId, op: Text = None) -> Response:
     """Place one of the participant's dots on a need, or take one back."""

@@ -4,7 +4,11 @@ X-Forwarded-For is believed only from the trusted proxies."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -15,6 +19,8 @@ from assessment.web.app import create_app
 from assessment.web.security import MAX_BODY_BYTES
 from tests.conftest import csrf_headers, make_settings, set_cookie, sign_in
 from tests.factories import PASSWORD, make_user
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_a_cookie_copied_before_sign_out_stops_working(app: FastAPI, db: Session) -> None:
@@ -132,3 +138,50 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(database_url: str
                             trusted) == "198.51.100.4"
     assert _attempt_address(database_url, "198.51.100.4", "203.0.113.9",
                             trusted) == "198.51.100.4"
+
+
+def test_csrf_tokens_are_remembered_per_cookie_and_forgotten_when_too_many() -> None:
+    from assessment.web import auth
+
+    sessions, other = auth.Sessions("k" * 40, 12), auth.Sessions("j" * 40, 12)
+    first, second = auth.new_csrf_cookie(), auth.new_csrf_cookie()
+    token = sessions.csrf_token(first)
+    assert sessions.csrf_token(first) == token and sessions.csrf_valid(first, token)
+    assert sessions.csrf_token(second) != token and not sessions.csrf_valid(second, token)
+    assert other.csrf_token(first) != token  # another key, another token
+    for _ in range(auth.CSRF_TOKENS_KEPT + 1):
+        sessions.csrf_token(auth.new_csrf_cookie())
+    assert len(sessions._csrf_tokens) <= auth.CSRF_TOKENS_KEPT
+    assert sessions.csrf_token(first) == token  # worked out again, the same
+
+
+def test_fastapi_telemetry_is_off_unless_the_setting_turns_it_on(database_url: str) -> None:
+    quiet = create_app(make_settings(database_url))
+    traced = create_app(make_settings(database_url, telemetry=True))
+    for app in (quiet, traced):
+        api = next(r.app for r in app.routes if getattr(r, "path", "") == "/api/v1")
+        on = app.state.settings.telemetry
+        for each in (app, api):
+            config = each._telemetry  # what FastAPI's middleware reads on every request
+            assert (config["tracing"], config["metrics"], config["logs"]) == (on, on, on)
+        app.state.engine.dispose()
+
+
+def test_a_served_process_tunes_its_garbage_collector(tmp_path: Path) -> None:
+    """`maturity serve`'s factory freezes what the process loaded and collects the youngest
+    objects less often; an app made otherwise (the tests' own) leaves the collector alone."""
+    script = (
+        "import gc\n"
+        "from fastapi.testclient import TestClient\n"
+        "from assessment.web.app import GC_YOUNGEST_THRESHOLD, app_from_environment, create_app\n"
+        "from assessment.settings import Settings\n"
+        "with TestClient(create_app(Settings())):\n"
+        "    print(gc.get_threshold()[0], gc.get_freeze_count())\n"
+        "with TestClient(app_from_environment()):\n"
+        "    print(gc.get_threshold()[0] == GC_YOUNGEST_THRESHOLD, gc.get_freeze_count() > 0)\n")
+    env = {**os.environ, "MATURITY_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+           "MATURITY_SECRET_KEY": "s" * 40}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO, text=True,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["700", "0", "True", "True"]

@@ -326,6 +326,53 @@ def test_an_htmx_vote_gets_back_only_its_choices(app: FastAPI, client: TestClien
     assert page.select("#step [role=status]") == []
 
 
+def test_a_seat_kept_from_the_last_vote_is_checked_again_when_the_workshop_moves(
+        app: FastAPI, client: TestClient, db: Session, framework: Framework) -> None:
+    """A process keeps the seat it read for a phone's vote and votes again against it: the
+    write itself checks that the workshop is still at that seat's version, and a vote it
+    refuses is checked again against the workshop as it now is."""
+    workshop = start(client, db, framework)
+    phone = participant(app, workshop.code)
+    first, second, third = [s for s in workshops.agenda(framework)
+                            if s.kind is StepKind.question][:3]
+
+    def vote(step: workshops.Step, choice: str) -> int:
+        return phone.post(f"/w/{workshop.code}/votes/{step.question_id}",
+                          data={"choice": choice}, headers=HX).status_code
+
+    def stored() -> dict[str, int | None]:
+        db.expire_all()
+        return {a.question_id: a.level for a in db.exec(select(Answer).where(
+            Answer.assessment_id == workshop.assessment_id,
+            Answer.respondent_id != None))}  # noqa: E711
+
+    def kept_version() -> int:
+        kept = list(app.state.seats._seats.values())
+        assert len(kept) == 1
+        return int(kept[0].workshop.version)
+
+    go(client, workshop, first.index)
+    assert vote(first, "2") == 200
+    at_first = kept_version()
+    go(client, workshop, second.index)
+    # The kept seat is still at the first question: the vote is checked again, and counts.
+    assert vote(second, "4") == 200 and kept_version() > at_first
+    assert stored() == {first.question_id: 2, second.question_id: 4}
+
+    go(client, workshop, third.index)
+    late = phone.post(f"/w/{workshop.code}/votes/{second.question_id}", data={"choice": "5"},
+                      headers=HX)  # the phone still showed the second question
+    assert late.status_code == 409 and "not open right now" in text_of(late)
+    assert vote(third, "3") == 200
+    assert client.post(f"/workshops/{workshop.id}/reveal", data={"question_id": third.question_id},
+                       follow_redirects=False).status_code == 303
+    revealed = phone.post(f"/w/{workshop.code}/votes/{third.question_id}", data={"choice": "1"},
+                          headers=HX)  # its seat was kept before the reveal
+    assert revealed.status_code == 409 and "revealed" in text_of(revealed)
+    assert stored() == {first.question_id: 2, second.question_id: 4, third.question_id: 3}
+    phone.close()
+
+
 def test_a_refused_vote_brings_back_the_whole_step(app: FastAPI, client: TestClient,
                                                    db: Session, framework: Framework) -> None:
     workshop = start(client, db, framework)
@@ -576,3 +623,64 @@ def test_the_phone_offers_not_applicable_only_where_the_question_allows_it(
     note = console.select_one("details.facilitator-note")
     assert note is not None and framework.facilitator_note is not None
     assert framework.facilitator_note["en"] in note.get_text(" ")
+
+
+def test_the_seat_cache_gives_a_kept_seat_the_newest_workshop_read_here(
+        db: Session, framework: Framework) -> None:
+    from assessment.web.access import Seat, SeatCache
+
+    organisation = make_organisation(db)
+    unit = make_unit(db, organisation=organisation)
+    round_ = services.create_round(db, organisation, "Kevät 2026", framework)
+    workshop = workshops.create_workshop(db, round_, unit, by=None)
+    person, token = workshops.join(db, workshop, "A")
+    db.commit()
+    cache = SeatCache(size=2)
+    key = cache.key(workshop.code.lower(), {workshop.id or 0: token})
+    assert key == cache.key(f" {workshop.code} ", {workshop.id or 0: token})
+    assert cache.get(key) is None
+    cache.put(key, Seat(workshop, person, "hash"))
+    moved = workshop.model_copy(update={"version": workshop.version + 2, "step_index": 5})
+    older = workshop.model_copy(update={"version": workshop.version + 1, "step_index": 3})
+    cache.saw(moved)
+    cache.saw(older)  # an older read arriving later changes nothing
+    seat = cache.get(key)
+    assert seat is not None and seat.workshop.step_index == 5
+    assert (seat.participant, seat.content_hash) == (person, "hash")
+    cache.forget(key)
+    assert cache.get(key) is None
+    for n in range(3):  # a full cache starts again
+        cache.put(cache.key(f"C{n}", {}), Seat(workshop, person, "hash"))
+    assert len(cache._seats) <= 2
+
+
+def test_a_kept_seat_is_detached_so_a_rollback_leaves_it_whole(app: FastAPI, db: Session,
+                                                                framework: Framework) -> None:
+    """The seat a vote keeps outlives its session: the session's rollback (a refused vote)
+    must not expire it, or the next vote, on another thread, would load it through a session
+    not its own."""
+    from sqlalchemy import inspect as inspect_row
+    from starlette.requests import Request
+
+    from assessment.policy import Action
+    from assessment.web.access import SeatLookup
+
+    organisation = make_organisation(db)
+    unit = make_unit(db, organisation=organisation)
+    round_ = services.create_round(db, organisation, "Kevät 2026", framework)
+    workshop = workshops.create_workshop(db, round_, unit, by=None)
+    _, token = workshops.join(db, workshop, "A")
+    db.commit()
+    cookie = f"wp{workshop.id}={token}".encode()
+    request = Request({"type": "http", "app": app, "method": "POST", "path": "/",
+                       "query_string": b"", "headers": [(b"cookie", cookie)], "state": {}})
+    lookup = SeatLookup(request, workshop.code, Action.write)
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        seat, kept = lookup.read(session, kept=True)
+        assert not kept
+        session.rollback()
+        again, kept = lookup.read(session, kept=True)
+        assert kept and again.workshop is seat.workshop
+        for row in (seat.workshop, seat.participant):
+            state = inspect_row(row)
+            assert state.detached and not state.expired_attributes
