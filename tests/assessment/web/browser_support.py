@@ -67,3 +67,28 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
+
+
+# What the projector's timer covers: the join box, or a line of text (the timer's own excepted).
+TIMER_COVERS = """() => {
+  const timer = document.querySelector(".projector > .timer");
+  if (!timer || timer.getClientRects().length === 0) return [];
+  const t = timer.getBoundingClientRect();
+  const meets = (r) => r.width > 0 && r.height > 0 && r.left < t.right && t.left < r.right
+    && r.top < t.bottom && t.top < r.bottom;
+  const covered = [];
+  const box = document.querySelector(".join-box");
+  if (box && meets(box.getBoundingClientRect())) covered.push("the join box");
+  for (const el of document.querySelectorAll(".projector-main :is(p, li, td, th, h1, h2)")) {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    if ([...range.getClientRects()].some(meets)) covered.push(el.textContent.trim().slice(0, 40));
+  }
+  return covered;
+}"""
+
+
+def timer_covers(page: Page) -> list[str]:
+    """What the projector's timer covers on this page: nothing, on a good wall."""
+    return list(page.evaluate(TIMER_COVERS))
+

@@ -4,9 +4,9 @@ and eight phones — through every kind of step, with the projector measured at 
 The projector must read from the back of a room: it fills a 1920x1080 and a 1280x720 screen
 without scrolling, its text is at least 28 px (the question 40 px) at 1920x1080, the revealed
 distribution is the largest thing on it, the wrap-up radar takes at least 60 % of the height
-with labels of at least 20 px, the join address is never broken, and once the workshop ends
-the join code and QR code give way to an ended screen. Screenshots of every step at both sizes
-go to test-artifacts/.
+with labels of at least 20 px, the join address is never broken, the timer covers neither
+the join box nor any text, and once the workshop ends the join code and QR code give way to an
+ended screen. Screenshots of every step at both sizes go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from assessment.framework import Framework
-from tests.assessment.web.browser_support import ARTIFACTS, Site, sign_in
+from tests.assessment.web.browser_support import ARTIFACTS, Site, sign_in, timer_covers
 
 pytestmark = pytest.mark.browser
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
@@ -83,6 +83,7 @@ def check_wall(walls: dict[str, Page], name: str) -> dict[str, dict[str, Any]]:
         measured = wall.evaluate(MEASURE)
         assert measured["overflowY"] <= 0 and measured["overflowX"] <= 0, (size, name, measured)
         assert measured["chrome"] == 0, (size, name, "no site header, menus or footer")
+        assert timer_covers(wall) == [], (size, name, "the timer covers these")
         if measured["addressLines"] is not None:
             assert measured["addressLines"] == 1, (size, name, "the join address is broken")
         if size == "1080p":
