@@ -69,11 +69,12 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
 
 
-# What the projector's timer covers: the join box, or a line of text (the timer's own excepted).
-TIMER_COVERS = """() => {
-  const timer = document.querySelector(".projector > .timer");
-  if (!timer || timer.getClientRects().length === 0) return [];
-  const t = timer.getBoundingClientRect();
+# What an element of the projector (its timer, its full-screen button) covers: the join box, or
+# a line of text, as the page is scrolled now.
+COVERS = """(selector) => {
+  const element = document.querySelector(selector);
+  if (!element || element.getClientRects().length === 0) return [];
+  const t = element.getBoundingClientRect();
   const meets = (r) => r.width > 0 && r.height > 0 && r.left < t.right && t.left < r.right
     && r.top < t.bottom && t.top < r.bottom;
   const covered = [];
@@ -88,7 +89,6 @@ TIMER_COVERS = """() => {
 }"""
 
 
-def timer_covers(page: Page) -> list[str]:
-    """What the projector's timer covers on this page: nothing, on a good wall."""
-    return list(page.evaluate(TIMER_COVERS))
-
+def covers(page: Page, selector: str = ".projector > .timer") -> list[str]:
+    """What the projector's element (by default its timer) covers: nothing, on a good wall."""
+    return list(page.evaluate(COVERS, selector))

@@ -20,7 +20,7 @@ from assessment.framework import Framework
 from assessment.migrate import upgrade
 from assessment.models import Role, Workshop, utcnow
 from assessment.web.app import create_app
-from tests.assessment.web.browser_support import ARTIFACTS, serve, sign_in, timer_covers
+from tests.assessment.web.browser_support import ARTIFACTS, covers, serve, sign_in
 from tests.assessment.web.test_browser_workshop import PHONE, join, new_context
 from tests.conftest import make_settings
 from tests.factories import make_organisation, make_unit, make_user
@@ -148,7 +148,7 @@ def test_a_timer_on_three_screens(room: Room, browser: Browser) -> None:
         expect(timer.locator("[data-timer-clock]")).to_have_text("0:00")
     ARTIFACTS.mkdir(exist_ok=True)
     projector.screenshot(path=str(ARTIFACTS / "timer-up-projector.png"))
-    assert timer_covers(projector) == []  # red and wider at zero, it still covers nothing
+    assert covers(projector) == []  # red and wider at zero, it still covers nothing
     phone.screenshot(path=str(ARTIFACTS / "timer-up-phone.png"))
     phone.get_by_label("Your note (at most 500 characters)").fill("Aikaa jäi liian vähän")
     phone.get_by_role("button", name="Post").click()

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from assessment.framework import Framework
-from tests.assessment.web.browser_support import ARTIFACTS, Site, sign_in, timer_covers
+from tests.assessment.web.browser_support import ARTIFACTS, Site, covers, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
@@ -83,7 +83,8 @@ def check_wall(walls: dict[str, Page], name: str) -> dict[str, dict[str, Any]]:
         measured = wall.evaluate(MEASURE)
         assert measured["overflowY"] <= 0 and measured["overflowX"] <= 0, (size, name, measured)
         assert measured["chrome"] == 0, (size, name, "no site header, menus or footer")
-        assert timer_covers(wall) == [], (size, name, "the timer covers these")
+        assert covers(wall) == [], (size, name, "the timer covers these")
+        assert covers(wall, "[data-fullscreen]") == [], (size, name, "the button covers these")
         if measured["addressLines"] is not None:
             assert measured["addressLines"] == 1, (size, name, "the join address is broken")
         if size == "1080p":
@@ -220,6 +221,16 @@ def a_question_everyone_votes_on(room: Room) -> None:
         assert measured[size]["distribution"] > measured[size]["others"], measured[size]
     expect(walls["1080p"].locator(".stats")).to_contain_text("Median 3.0, spread 3 stages")
     expect(walls["1080p"].locator(".stats .flag")).to_be_visible()
+    # Opened on a phone (the facilitator checking it), the scrolled wall keeps its full-screen
+    # button out of the text, at the top and at the bottom of the page.
+    small = walls["1080p"].context.new_page()
+    small.set_viewport_size({"width": 390, "height": 844})
+    small.goto(walls["1080p"].url)
+    expect(small.locator("[data-fullscreen]")).to_be_visible()
+    for scrolled in ("0", "document.documentElement.scrollHeight"):
+        small.evaluate(f"() => window.scrollTo(0, {scrolled})")
+        assert covers(small, "[data-fullscreen]") == [], scrolled
+    small.close()
     mine = phones[6].locator("table.distribution tr.mine")
     expect(mine).to_contain_text(stages[4])
     expect(mine).to_contain_text("your vote")
