@@ -4,6 +4,7 @@ screen, the facilitator guide and the needs-and-expectations result as PDFs."""
 from __future__ import annotations
 
 import io
+import time
 
 import pypdf
 from bs4 import BeautifulSoup
@@ -153,14 +154,23 @@ def test_the_timer_on_every_screen(app: FastAPI, client: TestClient, db: Session
     phone = participant(app, workshop.code)
     console = timer_of(soup(client.get(f"/workshops/{workshop.id}")))
     assert (console["state"], console["clock"]) == ("idle", "20:00")
+    posting = time.monotonic()
     assert client.post(f"/workshops/{workshop.id}/timer", data={"action": "start"},
                        follow_redirects=False).status_code == 303
-    screens = [soup(client.get(f"/workshops/{workshop.id}")),
-               soup(client.get(f"/workshops/{workshop.id}/projector")),
-               soup(phone.get(f"/w/{workshop.code}"))]
-    lefts = [int(timer_of(s)["left"]) for s in screens]
-    assert all(s.select_one("[data-timer]")["data-timer-state"] == "running" for s in screens)
-    assert max(lefts) - min(lefts) < 1000 and 1_195_000 < min(lefts) <= 1_200_000
+    posted = time.monotonic()
+    # Every screen counts down from the one end time the start set: what each shows lies
+    # between what was left when its request was sent and when it came back, however long
+    # the machine took between the requests. Phones share a timer drawn per quarter second.
+    for get, path, shared_ms in ((client.get, f"/workshops/{workshop.id}", 0),
+                                 (client.get, f"/workshops/{workshop.id}/projector", 0),
+                                 (phone.get, f"/w/{workshop.code}", 250)):
+        sent = time.monotonic()
+        screen = timer_of(soup(get(path)))
+        back = time.monotonic()
+        assert screen["state"] == "running", path
+        left = int(screen["left"])
+        assert 20 * 60_000 - (back - posting) * 1000 - 5 <= left, (path, left)
+        assert left <= 20 * 60_000 - (sent - posted) * 1000 + shared_ms + 5, (path, left)
     # Pause: the polls see a change and every screen shows the time left, paused.
     assert client.post(f"/workshops/{workshop.id}/timer", data={"action": "pause"},
                        follow_redirects=False).status_code == 303
